@@ -1,0 +1,100 @@
+"""Ground truth: learning-rate curves measured by stepping a real torch scheduler.
+
+:func:`lr_curve` has the same signature as :func:`lrcourse.schedules.lr_curve`, but instead of
+evaluating a formula it builds a one-parameter SGD optimizer, wraps it in the named
+``torch.optim.lr_scheduler`` class and runs the loop every training script runs::
+
+    for k in range(steps):
+        curve[k] = optimizer.param_groups[0]["lr"]   # the lr used by the k-th step
+        optimizer.step()
+        scheduler.step()                             # scheduler.step(metrics[k]) for plateau
+
+``optimizer.step()`` comes before ``scheduler.step()``, so torch raises no ordering warning.
+After the last value is read the loop stops, so an OneCycleLR curve may be one element longer
+than ``total_steps`` (the extrapolated value torch holds after the last batch).
+
+Composite schedulers take their members as ``(name, kwargs)`` pairs::
+
+    lr_curve("SequentialLR", 100, 0.1,
+             schedulers=[("LinearLR", {"start_factor": 0.1, "total_iters": 10}),
+                         ("CosineAnnealingLR", {"T_max": 90})],
+             milestones=[10])
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.optim import lr_scheduler
+
+__all__ = ["lr_curve", "momentum_curve", "make_scheduler", "make_optimizer"]
+
+COMPOSITES = ("SequentialLR", "ChainedScheduler")
+
+
+def make_optimizer(lr: float, momentum: float = 0.0) -> torch.optim.SGD:
+    """A one-parameter SGD optimizer: all a scheduler needs to drive."""
+    param = torch.zeros(1, requires_grad=True)
+    return torch.optim.SGD([param], lr=lr, momentum=momentum)
+
+
+def make_scheduler(name: str, optimizer: torch.optim.Optimizer, **kwargs: Any):
+    """Build ``torch.optim.lr_scheduler.<name>(optimizer, **kwargs)``.
+
+    For SequentialLR and ChainedScheduler, ``schedulers`` is a list of ``(name, kwargs)``
+    pairs; the members are built in order on the same optimizer, as a user would.
+    """
+    cls = getattr(lr_scheduler, name, None)
+    if cls is None or not isinstance(cls, type):
+        raise ValueError(f"torch.optim.lr_scheduler has no scheduler called {name!r}")
+    if name in COMPOSITES:
+        kwargs = dict(kwargs)
+        members = [make_scheduler(n, optimizer, **kw) for n, kw in kwargs.pop("schedulers")]
+        if name == "ChainedScheduler":
+            return cls(members, **kwargs)
+        return cls(optimizer, members, **kwargs)
+    return cls(optimizer, **kwargs)
+
+
+def _run(
+    name: str, steps: int, lr: float, read: Callable[[torch.optim.Optimizer], float], **kwargs
+) -> np.ndarray:
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    kwargs = dict(kwargs)
+    metrics: Sequence[float] | None = kwargs.pop("metrics", None)
+    if name == "ReduceLROnPlateau":
+        if metrics is None or len(metrics) != steps:
+            raise ValueError("ReduceLROnPlateau needs metrics=, one value per step")
+    optimizer = make_optimizer(lr)
+    curve = np.empty(steps, dtype=np.float64)
+    with warnings.catch_warnings():
+        # The loop is written in the order torch asks for; any warning is a bug here.
+        warnings.simplefilter("error")
+        scheduler = make_scheduler(name, optimizer, **kwargs)
+        for k in range(steps):
+            curve[k] = read(optimizer)
+            if k == steps - 1:
+                break
+            optimizer.step()
+            if metrics is not None:
+                scheduler.step(metrics[k])
+            else:
+                scheduler.step()
+    return curve
+
+
+def lr_curve(name: str, steps: int, lr: float, **kwargs: Any) -> np.ndarray:
+    """The learning rate of each of ``steps`` optimizer steps, as torch computes it."""
+    return _run(name, steps, lr, lambda opt: float(opt.param_groups[0]["lr"]), **kwargs)
+
+
+def momentum_curve(name: str, steps: int, lr: float, **kwargs: Any) -> np.ndarray:
+    """The momentum (SGD's ``momentum``) of each step, for CyclicLR and OneCycleLR."""
+    if name not in ("CyclicLR", "OneCycleLR"):
+        raise ValueError(f"only CyclicLR and OneCycleLR cycle momentum, not {name}")
+    return _run(name, steps, lr, lambda opt: float(opt.param_groups[0]["momentum"]), **kwargs)
