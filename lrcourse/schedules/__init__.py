@@ -97,7 +97,7 @@ def _lookup(name: str, table: dict[str, Schedule]) -> Schedule:
     if not isinstance(name, str) or name not in table:
         hint = v.suggest(str(name), table)
         raise ValueError(
-            f"unknown scheduler {name!r}{hint} Known: {', '.join(table)}"
+            f"unknown scheduler {name!r}. Known: {', '.join(table)}"
             if not hint else f"unknown scheduler {name!r}{hint}"
         )
     return table[name]

@@ -65,7 +65,22 @@ def _members(scheduler: str, schedulers) -> list[tuple[str, dict]]:
             v.fail(scheduler, f"schedulers[{i}]: unknown scheduler {name!r}"
                               + v.suggest(str(name), _TORCH_NAMES))
         members.append((name, dict(kwargs)))
-    return members
+    return _share_one_cycle_anchors(members)
+
+
+def _share_one_cycle_anchors(members):
+    """OneCycleLR keeps its anchor rates in the optimizer's param group, not on itself, so when
+    several are built on one optimizer they all read the anchors of the last one built."""
+    anchors = ("max_lr", "div_factor", "final_div_factor")
+    last = [kw for name, kw in members if name == "OneCycleLR"]
+    if len(last) < 2:
+        return members
+    shared = {key: last[-1][key] for key in anchors if key in last[-1]}
+    return [
+        (name, {**{k: w for k, w in kw.items() if k not in anchors}, **shared})
+        if name == "OneCycleLR" else (name, kw)
+        for name, kw in members
+    ]
 
 
 _TORCH_NAMES = (*CHAINABLE_UPDATES, "CosineAnnealingLR", *ABSOLUTE)
@@ -103,12 +118,17 @@ def _construct(members, lr: float):
             initial = rate
         base = kw["base_lr"] if name == "CyclicLR" else initial
         bases.append(base)
-        rate = _initial_step(name, base, kw, rate)
+        rate = _initial_step(name, base, kw, rate, initial)
     return rate, initial, bases
 
 
-def _initial_step(name: str, base: float, kw: dict, rate: float) -> float:
+def _initial_step(name: str, base: float, kw: dict, rate: float, initial: float) -> float:
     """What building the scheduler does to the current rate (torch's initial step)."""
+    if name == "CyclicLR":
+        # torch sets CyclicLR's base_lrs only after its initial step, which therefore starts
+        # the triangle from the optimizer's initial_lr: base_lr, unless an earlier member of
+        # a chain already set initial_lr.
+        return initial
     if name in ABSOLUTE:
         return float(_closed_form(name, np.zeros(1, np.int64), base, kw)[0])
     if name in ("ConstantLR", "LinearLR", "MultiStepLR"):
@@ -222,7 +242,7 @@ def sequential_lr(
             # The first member re-runs its initial step from the optimizer's initial_lr, then
             # recurses; only when that differs from its closed form is the recursion needed.
             a, c = _update(mname, local[1:], base, kw)
-            seg = affine_scan(_initial_step(mname, base, kw, initial), a, c)
+            seg = affine_scan(_initial_step(mname, base, kw, initial, initial), a, c)
         elif mname == "MultiplicativeLR":
             a, c = _update(mname, local, base, kw)  # lambda(0) applies at the milestone
             seg = affine_scan(curve[lo - 1], a, c)[1:]

@@ -42,11 +42,12 @@ def cosine_annealing_update(t, base_lr: float, T_max: float, eta_min: float = 0.
     """
     t = np.asarray(t, np.int64)
     after_minimum = np.mod(t - 1 - T_max, 2 * T_max) == 0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # r is not used where it divides by 0
         r = (1 + np.cos(np.pi * t / T_max)) / (1 + np.cos(np.pi * (t - 1) / T_max))
+        rest = eta_min * (1.0 - r)
     a = np.where(t == 0, 1.0, np.where(after_minimum, 1.0, r))
     bump = (base_lr - eta_min) * (1 - np.cos(np.pi / T_max)) / 2
-    c = np.where(t == 0, 0.0, np.where(after_minimum, bump, eta_min * (1.0 - r)))
+    c = np.where(t == 0, 0.0, np.where(after_minimum, bump, rest))
     return a, c
 
 

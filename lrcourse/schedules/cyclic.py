@@ -41,8 +41,8 @@ def _cyclic_shape(t, step_size_up, step_size_down, mode, gamma, scale_fn, scale_
     if scale_fn is None:
         if mode == "triangular":
             scale = np.ones_like(height)
-        elif mode == "triangular2":
-            scale = 1 / (2.0 ** (cycle - 1))
+        elif mode == "triangular2":  # 1 / 2**(cycle-1), exactly, without overflow
+            scale = np.ldexp(1.0, -(cycle - 1).astype(np.int64))
         else:  # exp_range scales by the total iteration count, not the cycle
             scale = gamma**t
     else:
@@ -89,6 +89,9 @@ def cyclic_lr(
     :math:`\gamma^t` (``exp_range``: ``t`` is the total step count, not the position in the
     cycle), or ``scale_fn(c)`` / ``scale_fn(t)`` for a custom ``scale_fn`` with
     ``scale_mode`` ``"cycle"`` / ``"iterations"``.  The optimizer's ``lr`` is ignored.
+
+    torch computes triangular2's scale as ``1 / 2.0 ** (cycle - 1)`` in Python floats, which
+    raises OverflowError from cycle 1026 on; here the amplitude simply keeps halving to 0.
     """
     v.lr("CyclicLR", lr)
     base = v.lr("CyclicLR", base_lr, "base_lr")

@@ -7,7 +7,6 @@ actually applies at each step, ``lr_t = a_t * lr_{t-1} + c_t``, which the compos
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 
 import numpy as np
@@ -64,9 +63,10 @@ def multistep_lr(t, lr: float, milestones: Iterable[int], gamma: float = 0.1) ->
 
 def multistep_update(t, milestones: Iterable[int], gamma: float = 0.1):
     t = np.asarray(t, np.int64)
-    counts = Counter(int(m) for m in milestones)
-    power = np.array([counts.get(int(k), 0) for k in t], np.float64)
-    a = np.where(power > 0, gamma**power, 1.0)
+    ms = sorted(milestones)
+    # how many times t is listed (torch's Counter): gamma ** count at a milestone
+    count = np.searchsorted(ms, t, side="right") - np.searchsorted(ms, t, side="left")
+    a = np.where(count > 0, gamma ** count.astype(np.float64), 1.0)
     return a, np.zeros_like(a)
 
 
