@@ -1,0 +1,365 @@
+"""Explorers: sliders that redraw a schedule's curve as they move.
+
+    >>> explore("StepLR", lr=0.1, steps=100, step_size=(1, 50, 30), gamma=(0.01, 1.0, 0.5))
+
+Each keyword is a parameter of the torch scheduler, named as torch names it.  Its value says
+how it is explored:
+
+* ``(low, high)`` or ``(low, high, start)`` of numbers: a slider (integer if all are ints);
+  ``LogRange(low, high, start)`` a logarithmic one;
+* a tuple of strings: a drop-down, starting at the first;
+* a bool: a check box;
+* an ``ipywidgets`` value widget: used as it is (e.g. an ``IntRangeSlider`` for milestones);
+* anything else: a fixed value.
+
+``lr`` and ``steps`` follow the same rules.  The curve comes from :func:`lr_curve`; the
+explorer draws, it never computes a schedule itself.  The figure is a matplotlib figure
+rendered to PNG into an ``ipywidgets.Image``; moving a slider updates the data of the existing
+lines and re-renders, so nothing is rebuilt.  A parameter combination the scheduler refuses
+shows its ``ValueError`` message under the plot instead of a traceback.
+
+:func:`explore_function` is the general form: any function of the slider values that returns
+named curves (used for composites, the plateau simulator and the gradient-descent demo).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import plots
+from .schedules import lr_curve, momentum_curve
+
+__all__ = ["LogRange", "Explorer", "explore", "explore_function", "milestone_steps"]
+
+Curves = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class LogRange:
+    """A slider on a logarithmic scale, from ``low`` to ``high`` (both > 0)."""
+
+    low: float
+    high: float
+    value: float | None = None
+
+
+def _control(name: str, spec: Any) -> W.ValueWidget | None:
+    """The widget for one parameter spec, or None when the value is fixed."""
+    layout = W.Layout(width="420px")
+    style = {"description_width": "110px"}
+    common = dict(description=name, continuous_update=True, layout=layout, style=style)
+    if isinstance(spec, W.ValueWidget):
+        return spec
+    if isinstance(spec, LogRange):
+        value = spec.value if spec.value is not None else np.sqrt(spec.low * spec.high)
+        return W.FloatLogSlider(value=value, base=10, min=np.log10(spec.low),
+                                max=np.log10(spec.high), step=0.01, readout_format=".2e",
+                                **common)
+    if isinstance(spec, bool):
+        return W.Checkbox(value=spec, description=name, indent=False)
+    if isinstance(spec, tuple) and spec and all(isinstance(s, str) for s in spec):
+        return W.Dropdown(options=list(spec), value=spec[0], description=name,
+                          layout=layout, style=style)
+    if (isinstance(spec, tuple) and len(spec) in (2, 3)
+            and all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in spec)):
+        low, high = spec[0], spec[1]
+        value = spec[2] if len(spec) == 3 else None
+        if all(isinstance(s, int) for s in spec):
+            return W.IntSlider(value=value if value is not None else (low + high) // 2,
+                               min=low, max=high, step=1, **common)
+        step = (high - low) / 200
+        return W.FloatSlider(value=value if value is not None else (low + high) / 2,
+                             min=low, max=high, step=step, readout_format=".4g", **common)
+    return None
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_format(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+class Explorer:
+    """Sliders bound to a function that returns named curves; see :func:`explore_function`."""
+
+    def __init__(self, compute: Callable[..., Curves], params: Mapping[str, Any], *,
+                 title: str = "", ylabel: str = "learning rate", logy: bool = False,
+                 marks: Callable[[dict], list[float]] | None = None,
+                 describe: Callable[[dict, Curves], str] | None = None) -> None:
+        self._compute = compute
+        self._marks = marks
+        self._describe = describe or _summary
+        self.controls: dict[str, W.ValueWidget] = {}
+        self.fixed: dict[str, Any] = {}
+        for name, spec in params.items():
+            control = _control(name, spec)
+            if control is None:
+                self.fixed[name] = spec
+            else:
+                self.controls[name] = control
+
+        self.figure, self.ax = plots.new_figure(layout=None)  # fixed margins: cheap redraws
+        self.figure.subplots_adjust(left=0.11, right=0.97, top=0.9, bottom=0.16)
+        self.ax.set_title(title)
+        self.ax.set_ylabel(ylabel)
+        if logy:
+            self.ax.set_yscale("log")
+        self._lines: dict[str, Any] = {}
+        self._mark_lines: list[Any] = []
+        self._background = None
+        self._x_lim: tuple[float, float] | None = None
+
+        self.image = W.Image(format="png", layout=W.Layout(width="640px"))
+        self.image.add_class("lrcourse-figure")
+        self.readout = W.HTML()
+        self.readout.add_class("lrcourse-readout")
+        self.error = W.HTML()
+        self.error.add_class("lrcourse-error")
+        self.widget = W.VBox([*self.controls.values(), self.image, self.readout, self.error])
+        self.widget.add_class("lrcourse-explorer")
+
+        #: seconds taken by each redraw (value change to finished PNG), for the benchmark.
+        self.redraw_seconds: list[float] = []
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.redraw()
+
+    # -- state ---------------------------------------------------------------------------
+    def values(self) -> dict[str, Any]:
+        """The current parameter values: slider positions and fixed values."""
+        current = dict(self.fixed)
+        for name, control in self.controls.items():
+            value = control.value
+            if isinstance(control, W.IntSlider):
+                value = int(value)
+            current[name] = value
+        return current
+
+    def curves(self) -> Curves:
+        """The curves for the current values (raises what the schedule raises)."""
+        return self._compute(**self.values())
+
+    def set(self, **values: Any) -> None:
+        """Move sliders programmatically (each move redraws, as a learner's would)."""
+        for name, value in values.items():
+            if name not in self.controls:
+                raise ValueError(f"no slider called {name!r}; sliders: {', '.join(self.controls)}")
+            self.controls[name].value = value
+
+    # -- drawing -------------------------------------------------------------------------
+    def _on_change(self, _change) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        start = time.perf_counter()
+        values = self.values()
+        try:
+            curves = self._compute(**values)
+        except Exception as exc:  # shown to the learner, never a traceback
+            self.error.value = (
+                "<div style='color:#b00020'><b>Cannot draw this combination.</b> "
+                f"{html.escape(str(exc))}</div>"
+            )
+            for line in self._lines.values():
+                line.set_alpha(0.25)
+            if self._background is not None:
+                self._render(False)
+        else:
+            self.error.value = ""
+            self._draw(curves, values)
+            self.readout.value = (
+                "<code>" + html.escape(", ".join(
+                    f"{k}={_format(v)}" for k, v in values.items() if k in self.controls
+                )) + "</code><br>" + self._describe(values, curves)
+            )
+        if not self.image.value:
+            self._render(True)
+        self.redraw_seconds.append(time.perf_counter() - start)
+
+    def _draw(self, curves: Curves, values: dict[str, Any]) -> None:
+        """Update the lines' data in place; re-lay the axes only when they must change."""
+        full = self._background is None
+        colors = plots._cycle(plots.PALETTE)
+        for label, y in curves.items():
+            y = np.asarray(y, dtype=float)
+            color = next(colors)
+            line = self._lines.get(label)
+            if line is None:
+                torch_style = label.startswith("PyTorch")
+                style = (dict(linestyle="none", marker=".", markersize=3, alpha=0.8)
+                         if torch_style else dict(linewidth=1.8))
+                (line,) = self.ax.plot([], [], color=color, label=label, animated=True, **style)
+                self._lines[label] = line
+                full = True
+            line.set_data(np.arange(len(y)), y)
+            line.set_alpha(0.8 if label.startswith("PyTorch") else 1.0)
+        for label in set(self._lines) - set(curves):
+            self._lines.pop(label).remove()
+            full = True
+        for line in self._mark_lines:
+            line.remove()
+        self._mark_lines = [
+            self.ax.axvline(x, color=plots.MARK_COLOR, linestyle=":", linewidth=1.0,
+                            animated=True)
+            for x in (self._marks(values) if self._marks else [])
+        ]
+        full |= self._fit_limits(curves)
+        if full and len(self._lines) > 1:
+            self.ax.legend(frameon=False, loc="best")
+        self._render(full)
+
+    def _fit_limits(self, curves: Curves) -> bool:
+        """Set axis limits for the curves; True when they changed (a full redraw is due).
+
+        Limits move only when a curve leaves them or shrinks well inside them, so that most
+        slider moves redraw the lines alone over a cached background.
+        """
+        ys = [np.asarray(y, dtype=float) for y in curves.values() if len(y)]
+        if not ys:
+            return False
+        n = max(len(y) for y in ys)
+        finite = np.concatenate([y[np.isfinite(y)] for y in ys])
+        if finite.size == 0:
+            return False
+        low, high = float(finite.min()), float(finite.max())
+        x_lim = (-0.02 * n, 1.02 * (n - 1) if n > 1 else 1.0)
+        if self.ax.get_yscale() == "log":
+            positive = finite[finite > 0]
+            low = float(positive.min()) if positive.size else 1e-8
+            y_lim = (low / 1.5, high * 1.5 if high > 0 else 1.0)
+            changed = True
+        else:
+            bottom, top = self.ax.get_ylim()
+            if self._background is not None and bottom <= min(low, 0.0) and high <= top \
+                    and high >= 0.6 * top and low >= bottom and x_lim == self._x_lim:
+                return False
+            span = max(high - min(low, 0.0), abs(high), 1e-12)
+            y_lim = (min(low, 0.0) - 0.04 * span, high + 0.08 * span)
+            changed = True
+        self._x_lim = x_lim
+        self.ax.set_xlim(*x_lim)
+        self.ax.set_ylim(*y_lim)
+        return changed
+
+    def _render(self, full: bool) -> None:
+        """Draw into the Agg canvas: the whole figure when the axes changed, otherwise the
+        cached background and the animated artists (lines, marks) on top of it."""
+        canvas = self.figure.canvas
+        if full or self._background is None:
+            canvas.draw()  # draws everything but the animated artists
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            canvas.restore_region(self._background)
+        for artist in (*self._mark_lines, *self._lines.values()):
+            self.ax.draw_artist(artist)
+        self.image.value = plots.rgba_to_png(canvas.buffer_rgba())
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        bundle = dict(bundle)
+        bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        bundle["text/plain"] = f"<{type(self).__name__}: {', '.join(self.controls)}>"
+        return bundle
+
+
+def _summary(values: dict[str, Any], curves: Curves) -> str:
+    y = np.asarray(next(iter(curves.values())), dtype=float)
+    if y.size == 0:
+        return ""
+    return (f"first {y[0]:.4g}, last {y[-1]:.4g}, "
+            f"min {y.min():.4g} (step {int(y.argmin())}), max {y.max():.4g} (step {int(y.argmax())})")
+
+
+def milestone_steps(name: str, steps: int, kwargs: Mapping[str, Any]) -> list[float]:
+    """Steps worth a dotted line on the plot: milestones, restarts, phase ends."""
+    k = dict(kwargs)
+    if name == "StepLR":
+        return list(range(k["step_size"], steps, k["step_size"]))
+    if name in ("MultiStepLR", "SequentialLR"):
+        return sorted(m for m in set(k.get("milestones", ())) if m < steps)
+    if name in ("ConstantLR", "LinearLR"):
+        return [k.get("total_iters", 5)]
+    if name == "CosineAnnealingLR":
+        return list(range(k["T_max"], steps, k["T_max"]))
+    if name == "CosineAnnealingWarmRestarts":
+        marks, start, length = [], k["T_0"], k["T_0"]
+        while start < steps:
+            marks.append(start)
+            length *= k.get("T_mult", 1)
+            start += length
+        return marks
+    if name == "CyclicLR":
+        up = k.get("step_size_up", 2000)
+        period = up + (k.get("step_size_down") or up)
+        return list(range(period, steps, period))
+    if name == "OneCycleLR":
+        total = k.get("total_steps") or steps
+        up = float(k.get("pct_start", 0.3) * total) - 1
+        return [up, 2 * up] if k.get("three_phase") else [up]
+    return []
+
+
+def explore_function(compute: Callable[..., Curves], *, title: str = "",
+                     ylabel: str = "learning rate", logy: bool = False,
+                     marks: Callable[[dict], list[float]] | None = None,
+                     describe: Callable[[dict, Curves], str] | None = None,
+                     **params: Any) -> Explorer:
+    """Sliders for ``params`` (specs as in :func:`explore`) driving ``compute(**values)``,
+    which returns a mapping from label to curve."""
+    return Explorer(compute, params, title=title, ylabel=ylabel, logy=logy, marks=marks,
+                    describe=describe)
+
+
+def explore(name: str, *, lr: Any = 0.1, steps: Any = 100, torch: bool = False,
+            momentum: bool = False, overlay: Mapping[str, tuple[str, dict]] | None = None,
+            marks: bool = True, logy: bool = False, title: str | None = None,
+            **params: Any) -> Explorer:
+    """An explorer of torch scheduler ``name``: sliders for its parameters, the curve redrawn
+    as they move.
+
+    ``torch=True`` also draws the curve measured from a real ``torch.optim.lr_scheduler`` (as
+    dots; slower, it steps torch on every move).  ``momentum=True`` draws the momentum that
+    CyclicLR/OneCycleLR set instead of... beside the learning rate (scaled to the lr axis is
+    avoided: it is drawn as its own curve).  ``overlay`` adds fixed curves for comparison:
+    ``{"label": (name, {"lr": ..., **kwargs})}``.  ``marks`` draws milestones and restarts.
+    """
+    fixed_overlays = {
+        label: lr_curve(other, int(kw.get("steps", 0)) or _fixed_steps(steps), kw.get("lr", lr if not isinstance(lr, tuple) else lr[-1]),
+                        **{k: v for k, v in kw.items() if k not in ("lr", "steps")})
+        for label, (other, kw) in (overlay or {}).items()
+    }
+
+    def compute(lr, steps, **kwargs):
+        curves = {name: lr_curve(name, steps, lr, **kwargs)}
+        if momentum:
+            curves["momentum"] = momentum_curve(name, steps, lr, **kwargs)
+        if torch:
+            from . import reference  # imported on demand: torch is slow to import
+            curves["PyTorch " + name] = reference.lr_curve(name, steps, lr, **kwargs)
+        for label, y in fixed_overlays.items():
+            curves[label] = y[:steps]
+        return curves
+
+    def mark(values):
+        kwargs = {k: v for k, v in values.items() if k not in ("lr", "steps")}
+        return milestone_steps(name, values["steps"], kwargs) if marks else []
+
+    return Explorer(compute, {"lr": lr, "steps": steps, **params},
+                    title=name if title is None else title,
+                    ylabel="learning rate / momentum" if momentum else "learning rate",
+                    logy=logy, marks=mark)
+
+
+def _fixed_steps(steps: Any) -> int:
+    return int(steps[-1] if isinstance(steps, tuple) else steps)
