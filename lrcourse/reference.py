@@ -31,7 +31,8 @@ import numpy as np
 import torch
 from torch.optim import lr_scheduler
 
-__all__ = ["lr_curve", "momentum_curve", "make_scheduler", "make_optimizer"]
+__all__ = ["lr_curve", "momentum_curve", "group_lr_curves", "lr_at_epochs", "make_scheduler",
+           "make_optimizer"]
 
 COMPOSITES = ("SequentialLR", "ChainedScheduler")
 
@@ -98,3 +99,40 @@ def momentum_curve(name: str, steps: int, lr: float, **kwargs: Any) -> np.ndarra
     if name not in ("CyclicLR", "OneCycleLR"):
         raise ValueError(f"only CyclicLR and OneCycleLR cycle momentum, not {name}")
     return _run(name, steps, lr, lambda opt: float(opt.param_groups[0]["momentum"]), **kwargs)
+
+
+def group_lr_curves(name: str, steps: int, lrs: Sequence[float], **kwargs: Any) -> np.ndarray:
+    """One learning-rate curve per parameter group: shape ``(steps, len(lrs))``.
+
+    Each group starts at its own rate in ``lrs``; per-group arguments (such as a list of
+    ``lr_lambda`` functions) are passed through to torch unchanged.
+    """
+    params = [torch.zeros(1, requires_grad=True) for _ in lrs]
+    optimizer = torch.optim.SGD([{"params": [p], "lr": g} for p, g in zip(params, lrs)])
+    curves = np.empty((steps, len(lrs)), dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scheduler = make_scheduler(name, optimizer, **kwargs)
+        for k in range(steps):
+            curves[k] = [group["lr"] for group in optimizer.param_groups]
+            optimizer.step()
+            scheduler.step()
+    return curves
+
+
+def lr_at_epochs(name: str, epochs: Sequence[float], lr: float, **kwargs: Any) -> np.ndarray:
+    """The rate after ``scheduler.step(epoch)`` for each (possibly fractional) epoch given.
+
+    Only CosineAnnealingWarmRestarts accepts an explicit epoch without a deprecation warning;
+    it is how SGDR is stepped several times per epoch (``epoch + i / iters``).
+    """
+    optimizer = make_optimizer(lr)
+    curve = np.empty(len(epochs), dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scheduler = make_scheduler(name, optimizer, **kwargs)
+        for k, epoch in enumerate(epochs):
+            optimizer.step()
+            scheduler.step(epoch)
+            curve[k] = optimizer.param_groups[0]["lr"]
+    return curve
