@@ -1,0 +1,54 @@
+"""Exercise checks: a learner's scheduler code against the real torch scheduler.
+
+Each ``check_*`` function takes the learner's function (or class), runs it on the public cases
+(or, with ``hidden=True``, on randomized cases drawn from ``seed``, used when grading), compares
+with :mod:`lrcourse.reference` within a tolerance, and either prints what passed or raises
+:class:`CheckFailed` (an AssertionError) with the parameters, the first step that differs,
+expected vs got, and, in a notebook, an overlay plot of both curves.
+
+==================================  ========  ============================================
+check                               exercise  the learner writes
+==================================  ========  ============================================
+``check_step_lr``                   1         ``step_lr(epoch, base_lr, step_size, gamma)``
+``check_multistep_lr``              1         ``multistep_lr(epoch, base_lr, milestones, gamma)``
+``check_exponential_lr``            2         ``exponential_lr(epoch, base_lr, gamma)``
+``check_polynomial_lr``             2         ``polynomial_lr(epoch, base_lr, total_iters, power)``
+``check_cosine_annealing_lr``       3         ``cosine_annealing_lr(epoch, base_lr, T_max, eta_min)``
+``check_warm_restarts_lr``          3         ``warm_restarts_lr(epoch, base_lr, T_0, T_mult, eta_min)``
+``check_cyclic_triangular2_lr``     4         ``cyclic_triangular2_lr(step, base_lr, max_lr, ...)``
+``check_one_cycle_lr``              4         ``one_cycle_lr(step, max_lr, total_steps, ...)``
+``check_plateau_lrs``               5         ``plateau_lrs(val_losses, lr, factor, patience, ...)``
+``check_warmup_cosine``             6         ``class WarmupCosine(LRScheduler)`` (``get_lr``)
+``check_train``                     7         ``train(model, optimizer, batches, epochs, max_lr)``
+==================================  ========  ============================================
+"""
+
+from ._core import CheckFailed
+from .functions import (
+    check_cosine_annealing_lr,
+    check_cyclic_triangular2_lr,
+    check_exponential_lr,
+    check_multistep_lr,
+    check_one_cycle_lr,
+    check_polynomial_lr,
+    check_step_lr,
+    check_warm_restarts_lr,
+)
+from .plateau import check_plateau_lrs
+from .scheduler_class import check_warmup_cosine
+from .training_loop import check_train
+
+__all__ = [
+    "CheckFailed",
+    "check_step_lr",
+    "check_multistep_lr",
+    "check_exponential_lr",
+    "check_polynomial_lr",
+    "check_cosine_annealing_lr",
+    "check_warm_restarts_lr",
+    "check_cyclic_triangular2_lr",
+    "check_one_cycle_lr",
+    "check_plateau_lrs",
+    "check_warmup_cosine",
+    "check_train",
+]

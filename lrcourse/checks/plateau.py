@@ -1,0 +1,108 @@
+r"""Check for exercise 5: the ReduceLROnPlateau decision rule, from a list of validation losses.
+
+The learner writes ``plateau_lrs(val_losses, lr, factor, patience, threshold, cooldown)``
+returning the learning rate used in each epoch (``len(val_losses)`` values).  Epoch ``e`` is
+trained with ``lrs[e]``, then ``val_losses[e]`` is measured and the rule runs (torch's
+``mode="min"``, ``threshold_mode="rel"``):
+
+* improvement when :math:`\ell_e < \text{best}\,(1 - \text{threshold})`: ``best`` becomes
+  :math:`\ell_e` and the count of bad epochs is reset to 0; otherwise the count grows by one;
+* while a cooldown is running, it counts down by one and the bad-epoch count is held at 0;
+* when the count exceeds ``patience``: :math:`\eta \leftarrow \eta\cdot\text{factor}`, a
+  cooldown of ``cooldown`` epochs starts and the count is reset.
+
+The expected curve is torch's: :func:`lrcourse.reference.lr_curve` with ``metrics=val_losses``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lrcourse import reference
+
+from ._core import CheckFailed, as_curve, compare_curves, format_call, passed, raised
+
+CHECK, FUNCTION = "check_plateau_lrs", "plateau_lrs"
+HIDDEN_CASES = 12
+
+# (val_losses, params).  Each case exercises one part of the rule.
+PUBLIC = [
+    # steady improvement: never reduce
+    ([1.0, 0.9, 0.8, 0.7, 0.6, 0.5], dict(lr=0.1, factor=0.1, patience=2, threshold=1e-4,
+                                          cooldown=0)),
+    # a plateau: reduce once the bad epochs exceed patience (3 bad epochs with patience 2)
+    ([1.0, 0.8, 0.8, 0.81, 0.8, 0.79, 0.7, 0.7, 0.7, 0.7], dict(lr=0.1, factor=0.5, patience=2,
+                                                                threshold=1e-4, cooldown=0)),
+    # patience 0 and a cooldown of 2 epochs
+    ([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], dict(lr=1.0, factor=0.5, patience=0,
+                                                         threshold=1e-4, cooldown=2)),
+    # improvements smaller than the relative threshold (1%) do not count
+    ([1.0, 0.995, 0.991, 0.989, 0.985, 0.98, 0.97, 0.96], dict(lr=0.2, factor=0.1, patience=1,
+                                                               threshold=0.01, cooldown=0)),
+    # a loss that gets worse then better than the best: compare with the best, not the last
+    ([0.5, 0.6, 0.7, 0.55, 0.52, 0.49, 0.6, 0.6, 0.6, 0.6], dict(lr=0.1, factor=0.3, patience=2,
+                                                                 threshold=1e-4, cooldown=1)),
+]
+
+
+def _draw(rng: np.random.Generator) -> tuple[list[float], dict]:
+    """A random loss curve and rule; redrawn while the rate would fall below 1e-6, where
+    torch's ``eps`` (which the exercise leaves out) starts to matter."""
+    while True:
+        losses, params = _draw_once(rng)
+        curve = reference.lr_curve("ReduceLROnPlateau", len(losses), params["lr"],
+                                   metrics=losses, **{k: v for k, v in params.items() if k != "lr"})
+        if curve.min() >= 1e-6:
+            return losses, params
+
+
+def _draw_once(rng: np.random.Generator) -> tuple[list[float], dict]:
+    n = int(rng.integers(8, 40))
+    losses, current = [], float(rng.uniform(0.5, 3.0))
+    for _ in range(n):
+        kind = rng.random()
+        if kind < 0.35:      # a clear improvement
+            current *= float(rng.uniform(0.8, 0.97))
+        elif kind < 0.55:    # a tiny improvement, often below the threshold
+            current *= 1 - float(rng.choice([0.0005, 0.002, 0.008, 0.02]))
+        else:                # no improvement
+            current *= float(rng.uniform(1.0, 1.05))
+        losses.append(round(current, 6))
+    params = dict(lr=round(float(rng.uniform(0.01, 1.0)), 4),
+                  factor=float(rng.choice([0.1, 0.2, 0.5])), patience=int(rng.integers(0, 5)),
+                  threshold=float(rng.choice([1e-4, 1e-3, 0.01])), cooldown=int(rng.integers(0, 4)))
+    return losses, params
+
+
+def check_plateau_lrs(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
+    """Check ``plateau_lrs(val_losses, lr, factor, patience, threshold, cooldown)`` against
+    torch's ReduceLROnPlateau (mode "min", threshold_mode "rel").
+    """
+    if not callable(fn):
+        raise CheckFailed(f"{CHECK} expects your function {FUNCTION}, got {type(fn).__name__}. "
+                          f"Pass the function itself: {CHECK}({FUNCTION})")
+    if hidden:
+        rng = np.random.default_rng(seed)
+        cases = [_draw(rng) for _ in range(HIDDEN_CASES)]
+    else:
+        cases = PUBLIC
+    for losses, params in cases:
+        call = format_call(FUNCTION, None, dict(val_losses=list(losses), **params))
+        expected = reference.lr_curve("ReduceLROnPlateau", len(losses), params["lr"],
+                                      metrics=list(losses), mode="min", threshold_mode="rel",
+                                      **{k: v for k, v in params.items() if k != "lr"})
+        try:
+            value = fn(list(losses), **params)
+        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+            raise raised(FUNCTION, call, exc) from (
+                None if isinstance(exc, NotImplementedError) else exc
+            )
+        got = as_curve(value, len(losses), FUNCTION, f"the call {call}")
+        compare_curves(
+            expected, got, function=FUNCTION, torch_name="ReduceLROnPlateau", call=call,
+            variable="epoch", extra=("val_loss", losses),
+            hint="epoch e is trained with lrs[e]; val_losses[e] only affects epochs after e",
+        )
+    passed(CHECK, hidden, len(cases), seed)
