@@ -118,6 +118,9 @@ class Explorer:
         self._lines: dict[str, Any] = {}
         self._mark_lines: list[Any] = []
         self._background = None
+        # Backgrounds (axes, ticks, legend) already drawn, by axis limits and legend: dragging
+        # a slider back over a range it has visited costs no full redraw.
+        self._backgrounds: dict[tuple, Any] = {}
         self._x_lim: tuple[float, float] | None = None
 
         self.image = W.Image(format="png", layout=W.Layout(width="640px"))
@@ -216,7 +219,7 @@ class Explorer:
         ]
         full |= self._fit_limits(curves)
         if full and len(self._lines) > 1:
-            self.ax.legend(frameon=False, loc="best")
+            self.ax.legend(frameon=False, loc="upper right")
         self._render(full)
 
     def _fit_limits(self, curves: Curves) -> bool:
@@ -242,10 +245,11 @@ class Explorer:
         else:
             bottom, top = self.ax.get_ylim()
             if self._background is not None and bottom <= min(low, 0.0) and high <= top \
-                    and high >= 0.6 * top and low >= bottom and x_lim == self._x_lim:
+                    and high >= 0.45 * top and low >= bottom and x_lim == self._x_lim:
                 return False
-            span = max(high - min(low, 0.0), abs(high), 1e-12)
-            y_lim = (min(low, 0.0) - 0.04 * span, high + 0.08 * span)
+            floor = min(low, 0.0)
+            top = _nice_ceiling(floor + 1.05 * (high - floor)) if high > floor else high + 1.0
+            y_lim = (floor - 0.04 * (top - floor), top)
             changed = True
         self._x_lim = x_lim
         self.ax.set_xlim(*x_lim)
@@ -256,11 +260,17 @@ class Explorer:
         """Draw into the Agg canvas: the whole figure when the axes changed, otherwise the
         cached background and the animated artists (lines, marks) on top of it."""
         canvas = self.figure.canvas
+        key = (self.ax.get_xlim(), self.ax.get_ylim(), tuple(self._lines))
         if full or self._background is None:
-            canvas.draw()  # draws everything but the animated artists
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
-        else:
-            canvas.restore_region(self._background)
+            cached = self._backgrounds.get(key)
+            if cached is None:
+                canvas.draw()  # draws everything but the animated artists
+                cached = canvas.copy_from_bbox(self.figure.bbox)
+                if len(self._backgrounds) >= 32:
+                    self._backgrounds.pop(next(iter(self._backgrounds)))
+                self._backgrounds[key] = cached
+            self._background = cached
+        canvas.restore_region(self._background)
         for artist in (*self._mark_lines, *self._lines.values()):
             self.ax.draw_artist(artist)
         self.image.value = plots.rgba_to_png(canvas.buffer_rgba())
@@ -271,6 +281,21 @@ class Explorer:
         bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         bundle["text/plain"] = f"<{type(self).__name__}: {', '.join(self.controls)}>"
         return bundle
+
+
+def _nice_ceiling(x: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 (times a power of ten) >= x.
+
+    Rounding the top of the axis to such values keeps it still while a slider moves the
+    curve a little, so those moves only redraw the lines.
+    """
+    if x <= 0:
+        return 1.0
+    scale = 10.0 ** np.floor(np.log10(x))
+    for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if m * scale >= x * (1 - 1e-12):
+            return float(m * scale)
+    return float(10 * scale)  # pragma: no cover - the loop always returns
 
 
 def _summary(values: dict[str, Any], curves: Curves) -> str:
