@@ -1,0 +1,356 @@
+"""Grade learners: find their notebooks, run them against the sources, score each test cell.
+
+:func:`grade_learner` grades one submission in this process (its notebooks run in sandboxed
+kernels, see :mod:`lrcourse.grading.sandbox`).  :func:`grade_all` grades many, each in a
+worker process of its own (``python -m lrcourse.grading.worker``), ``jobs`` at a time, so
+that nothing a submission does can stop the others.
+
+A graded test cell scores all its points when it runs without an exception, else 0.  The
+reason given for a 0 is taken, in this order, from: the exercise's answer cell being absent,
+the answer cell having been stopped (timeout) or having ended the kernel, the exception the
+test raised (a check's ``CheckFailed`` message, ``NameError`` for a renamed function, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .assemble import (
+    Assembled,
+    NotebookError,
+    SourceNotebook,
+    assemble,
+    find_sources,
+    match_notebooks,
+    read_notebook,
+)
+from .sandbox import Outcome, run_cells
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds one cell may run."""
+DEFAULT_MEMORY_MB = 2048
+"""Address space of one grading kernel, in MB (torch needs well under 1 GB)."""
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+MAX_MESSAGE = 1000
+
+
+@dataclass
+class TestResult:
+    """The score of one graded test cell for one learner.
+
+    ``status`` is one of ``passed``, ``failed`` (an exception), ``timeout``, ``crashed``
+    (the kernel died), ``missing`` (answer or notebook absent) or ``not run``.  ``images``
+    are base64 PNGs the failing test cell displayed (the check's overlay plot).
+    """
+
+    grade_id: str
+    notebook: str
+    points: float
+    max_points: float
+    status: str
+    message: str
+    images: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LearnerResult:
+    """Everything graded for one learner: test results in column order, plus notes."""
+
+    learner: str
+    submission: str
+    results: list[TestResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        """Points earned."""
+        return float(sum(r.points for r in self.results))
+
+    @property
+    def max_points(self) -> float:
+        """Points possible."""
+        return float(sum(r.max_points for r in self.results))
+
+    def to_json(self) -> dict:
+        """A JSON-ready dictionary (see :meth:`from_json`)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "LearnerResult":
+        """The inverse of :meth:`to_json`."""
+        results = [TestResult(**r) for r in data.get("results", [])]
+        return cls(data["learner"], data["submission"], results, list(data.get("notes", [])))
+
+
+def learner_name(path: Path) -> str:
+    """A folder is named after its learner; a lone file by its stem."""
+    path = Path(path)
+    return path.name if path.is_dir() else path.stem
+
+
+# ---------------------------------------------------------------------------------------------
+# One learner
+
+
+def _submitted_files(path: Path, notes: list[str]) -> tuple[dict[str, dict], dict[str, str]]:
+    """Read the submission's notebooks: ``(readable by name, reason by unreadable name)``."""
+    readable: dict[str, dict] = {}
+    unreadable: dict[str, str] = {}
+    if path.is_dir():
+        entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+        files = [p for p in entries if p.is_file()]
+        notebooks = [p for p in files if p.suffix.lower() == ".ipynb"]
+        others = [p.name for p in files if p.suffix.lower() != ".ipynb"]
+        if others:
+            notes.append("not notebooks, ignored: " + ", ".join(others))
+        if not notebooks:
+            nested = any(path.rglob("*.ipynb"))
+            unreadable[""] = (
+                f"no notebook directly in folder '{path.name}'"
+                + ("; pass each learner's folder (e.g. submissions/*)" if nested else "")
+                + (f" (found: {', '.join(others)})" if others else "")
+            )
+    elif path.exists():
+        notebooks = [path]
+    else:
+        unreadable[""] = f"{path.name} does not exist"
+        notebooks = []
+    for nb in notebooks:
+        try:
+            readable[nb.name] = read_notebook(nb)
+        except NotebookError as exc:
+            unreadable[nb.name] = str(exc)
+            notes.append(str(exc))
+    return readable, unreadable
+
+
+def _no_notebook_reason(source: SourceNotebook, readable: dict, unreadable: dict) -> str:
+    """Why no submitted notebook could be graded against ``source``."""
+    same = unreadable.get(Path(source.name).name)
+    if same:
+        return same
+    bad = [reason for name, reason in unreadable.items() if name]
+    if not readable and bad:
+        return "; ".join(bad)
+    if "" in unreadable:
+        return unreadable[""]
+    if readable:
+        return (f"none of the submitted notebooks ({', '.join(sorted(readable))}) has the "
+                f"answer cells of {source.name}")
+    return "no notebook was submitted"
+
+
+def grade_learner(path: Path | str, sources: list[SourceNotebook],
+                  timeout: float = DEFAULT_TIMEOUT,
+                  memory_mb: int | None = DEFAULT_MEMORY_MB,
+                  name: str | None = None) -> LearnerResult:
+    """Grade one submission (a notebook, or a folder of them) against ``sources``."""
+    path = Path(path)
+    result = LearnerResult(name or learner_name(path), str(path))
+    readable, unreadable = _submitted_files(path, result.notes)
+    for source in sources:
+        chosen = match_notebooks(source, readable)
+        if chosen is None:
+            reason = _no_notebook_reason(source, readable, unreadable)
+            result.results += [TestResult(gid, source.name, 0.0, pts, "missing", reason)
+                               for gid, pts in source.tests]
+            continue
+        plan = assemble(source, readable[chosen])
+        result.notes += [f"{chosen}: {note}" for note in plan.notes]
+        outcomes = run_cells(plan.cells, timeout, memory_mb)
+        result.results += score(plan, outcomes, timeout, memory_mb)
+        for cell, outcome in zip(plan.cells, outcomes):
+            if outcome.truncated and cell.kind != "setup":
+                result.notes.append(f"{chosen}: the output of cell '{cell.grade_id}' was too "
+                                    "long and was cut")
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+
+
+def score(plan: Assembled, outcomes: list[Outcome], timeout: float,
+          memory_mb: int | None) -> list[TestResult]:
+    """One :class:`TestResult` per test cell of ``plan``, from the cells' outcomes."""
+    cells = plan.cells
+    results = []
+    for i, cell in enumerate(cells):
+        if cell.kind != "test":
+            continue
+        answers = [j for j, c in enumerate(cells) if c.kind == "answer" and c.group == cell.group]
+        status, message = _judge(i, answers, cells, outcomes, timeout, memory_mb)
+        out = outcomes[i]
+        passed = status == "passed"
+        results.append(TestResult(
+            grade_id=cell.grade_id or "", notebook=plan.source.name,
+            points=cell.points if passed else 0.0, max_points=cell.points,
+            status=status, message=_clean(message),
+            images=[] if passed else list(out.images)))
+    return results
+
+
+def _judge(i, answers, cells, outcomes, timeout, memory_mb) -> tuple[str, str]:
+    """Status and message for test cell ``i`` (``answers``: its exercise's answer cells)."""
+    missing = [cells[j].missing for j in answers if cells[j].missing]
+    if missing:
+        return "missing", "; ".join(missing)
+    out = outcomes[i]
+    if out.status == "ok":
+        lines = [line.strip() for line in out.text.splitlines() if line.strip()]
+        return "passed", lines[-1] if lines else "passed"
+    if out.status == "skipped" and out.cause is not None:
+        cause, why = cells[out.cause], outcomes[out.cause]
+        what = _fatal(why, timeout)
+        if cause.kind == "answer":
+            return _fatal_status(why), f"your answer cell '{cause.grade_id}' {what}, so this " \
+                                       "test was not run"
+        if cause.kind == "test":
+            return _fatal_status(why), f"not run: the test '{cause.grade_id}' before it {what}"
+        return _fatal_status(why), f"not run: a set-up cell of the notebook {what}"
+    if out.status in ("timeout", "died"):
+        prefix = f"the grading kernel could not run this test: {out.evalue}" if out.evalue \
+            else f"this test {_fatal(out, timeout)}"
+        return _fatal_status(out), prefix
+    if out.status == "error":
+        message = _explain(out, memory_mb)
+        before = [outcomes[j] for j in answers if outcomes[j].status == "error"]
+        if before:
+            first = before[0]
+            if first.ename == "NotImplementedError":
+                return "failed", "not answered yet: the answer cell still raises " \
+                                 "NotImplementedError"
+            message = f"your answer cell raised {_explain(first, memory_mb)}; then {message}"
+        elif out.ename == "NotImplementedError":
+            return "failed", "not answered yet: your function still raises NotImplementedError"
+        return "failed", message
+    return "not run", "not run"
+
+
+def _fatal(out: Outcome, timeout: float) -> str:
+    if out.status == "timeout":
+        return f"was stopped after {timeout:g} s (an infinite loop, or far too slow)"
+    return ("ended the Python process running it (os._exit, exit(), a crash in compiled "
+            "code, or memory exhausted)")
+
+
+def _fatal_status(out: Outcome) -> str:
+    return "timeout" if out.status == "timeout" else "crashed"
+
+
+def _explain(out: Outcome, memory_mb: int | None) -> str:
+    """A learner-friendly sentence for an exception ``ename: evalue``."""
+    ename, evalue = out.ename, out.evalue.strip()
+    limit = f"the {memory_mb} MB memory limit" if memory_mb else "the memory available"
+    if ename in ("CheckFailed", "AssertionError"):
+        return evalue or "a check did not pass"
+    if ename == "NameError":
+        return f"NameError: {evalue} (was it renamed or deleted?)"
+    if ename == "MemoryError":
+        return f"MemoryError: the code needed more than {limit}"
+    if ename == "SystemExit":
+        return f"SystemExit: the code called sys.exit({evalue}); a notebook must not exit"
+    if "allocate" in evalue and "memory" in evalue:
+        return f"{ename}: out of memory (more than {limit})"
+    return f"{ename}: {evalue}" if evalue else ename
+
+
+def _clean(message: str) -> str:
+    message = _ANSI.sub("", message).strip()
+    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 1] + "…"
+
+
+# ---------------------------------------------------------------------------------------------
+# Many learners, in worker processes
+
+
+def unique_names(paths: Iterable[Path]) -> list[tuple[str, Path]]:
+    """``(learner, path)`` pairs, sorted by learner; a repeated name gets `` (2)``, ...."""
+    pairs = sorted(((learner_name(p), Path(p)) for p in paths),
+                   key=lambda pair: (pair[0].casefold(), pair[0], str(pair[1])))
+    seen: dict[str, int] = {}
+    named = []
+    for name, path in pairs:
+        seen[name] = seen.get(name, 0) + 1
+        named.append((name if seen[name] == 1 else f"{name} ({seen[name]})", path))
+    return named
+
+
+def _worker_budget(sources: list[SourceNotebook], timeout: float) -> float:
+    """Seconds a worker may take before it is stopped: generous, a last resort only."""
+    cells = sum(1 for s in sources for c in s.cells if isinstance(c, dict)
+                and c.get("cell_type") == "code")
+    return 120.0 + 2.0 * (timeout + 5.0) * max(cells, 1) * max(len(sources), 1)
+
+
+def grade_in_worker(name: str, path: Path, source: Path, timeout: float,
+                    memory_mb: int | None, budget: float) -> LearnerResult:
+    """Grade one submission in a fresh ``python -m lrcourse.grading.worker`` process.
+
+    Whatever happens to the worker (killed, stopped after ``budget`` seconds, bad output),
+    a result comes back: all zeros with the reason, in the worst case.
+    """
+    request = {"submission": str(path), "learner": name, "source": str(source),
+               "timeout": timeout, "memory_mb": memory_mb}
+    proc = subprocess.Popen([sys.executable, "-m", "lrcourse.grading.worker"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = proc.communicate(json.dumps(request), timeout=budget)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)  # the worker shuts its kernels down
+        try:
+            proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        return _failed(name, path, source, f"grading took more than {budget:.0f} s and was "
+                                           "stopped")
+    except BaseException:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait()
+        raise
+    try:
+        return LearnerResult.from_json(json.loads(stdout))
+    except (ValueError, KeyError, TypeError):
+        tail = stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
+        return _failed(name, path, source, f"the grader failed on this submission: {tail[0]}")
+
+
+def _failed(name: str, path: Path, source: Path, reason: str) -> LearnerResult:
+    result = LearnerResult(name, str(path), notes=[reason])
+    for nb in find_sources(source):
+        result.results += [TestResult(gid, nb.name, 0.0, pts, "not run", reason)
+                           for gid, pts in nb.tests]
+    return result
+
+
+def grade_all(submissions: Iterable[Path | str], source: Path | str, jobs: int = 1,
+              timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None = DEFAULT_MEMORY_MB,
+              on_done: Callable[[LearnerResult], None] | None = None) -> list[LearnerResult]:
+    """Grade every submission, ``jobs`` at a time; results sorted by learner name."""
+    source = Path(source).resolve()
+    sources = find_sources(source)
+    named = unique_names(Path(p) for p in submissions)
+    budget = _worker_budget(sources, timeout)
+    results: dict[str, LearnerResult] = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(grade_in_worker, name, path.resolve(), source, timeout,
+                               memory_mb, budget): name for name, path in named}
+        for future in as_completed(futures):
+            result = future.result()
+            result.learner = futures[future]
+            results[futures[future]] = result
+            if on_done:
+                on_done(result)
+    return [results[name] for name, _ in named]
+
