@@ -25,8 +25,10 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
 fi
 
 extras=""; [ "$what" = test ] && extras="[test]"
-stamp=".venv/.lrcourse-$what-$(sha1sum pyproject.toml | cut -c1-12)"
-if [ ! -e "$stamp" ]; then
+hash="$(sha1sum pyproject.toml | cut -c1-12)"
+stamp=".venv/.lrcourse-$what-$hash"
+# The test install includes everything the lab install has.
+if [ ! -e "$stamp" ] && ! { [ "$what" = lab ] && [ -e ".venv/.lrcourse-test-$hash" ]; }; then
   echo "lrcourse: installing lrcourse$extras (editable)"
   "${PIP[@]}" -e ".$extras"
   touch "$stamp"
