@@ -6,6 +6,7 @@
 """
 
 from .schedules import SCHEDULES, TORCH_SCHEDULERS, lr_curve, momentum_curve, schedule
+from .training.lr_finder import find_lr  # (imports torch)
 
-__all__ = ["SCHEDULES", "TORCH_SCHEDULERS", "lr_curve", "momentum_curve", "schedule"]
+__all__ = ["SCHEDULES", "TORCH_SCHEDULERS", "lr_curve", "momentum_curve", "schedule", "find_lr"]
 __version__ = "0.1.0"

@@ -27,18 +27,15 @@ The recipes are meant to be stepped once per optimizer step (per batch): ``warmu
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-from torch.optim import Optimizer
-from torch.optim.lr_scheduler import (
-    ConstantLR,
-    CosineAnnealingLR,
-    LambdaLR,
-    LinearLR,
-    SequentialLR,
-)
 
 from . import _validate as v
+
+if TYPE_CHECKING:  # the closed forms are pure numpy; only the recipes import torch, when called
+    from torch.optim import Optimizer
+    from torch.optim.lr_scheduler import LambdaLR, SequentialLR
 
 __all__ = [
     "warmup_cosine", "warmup_stable_decay", "inverse_sqrt",
@@ -201,6 +198,8 @@ def warmup_cosine_scheduler(optimizer: Optimizer, warmup_steps: int, total_steps
     turns it into a factor of that group's own base rate.  Works for any ``start_factor``
     (including 0) and holds the floor after ``total_steps``.
     """
+    from torch.optim.lr_scheduler import LambdaLR
+
     warmup_cosine(0, 1.0, warmup_steps, total_steps, 0.0, start_factor)  # validate the shape
 
     def factor_for(base_lr: float):
@@ -233,6 +232,8 @@ def warmup_cosine_sequential(optimizer: Optimizer, warmup_steps: int, total_step
             f"(LinearLR's limits), got start_factor={start_factor}, warmup_steps={warmup_steps}; "
             "use warmup_cosine_scheduler (LambdaLR) instead"
         )
+    from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR
+
     warm = LinearLR(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup_steps)
     cos = CosineAnnealingLR(optimizer, T_max=total_steps - warmup_steps, eta_min=min_lr)
     return SequentialLR(optimizer, [warm, cos], milestones=[warmup_steps])
@@ -242,6 +243,8 @@ def warmup_stable_decay_scheduler(optimizer: Optimizer, warmup_steps: int, total
                                   decay_steps: int, min_lr: float = 0.0, decay: str = "linear",
                                   start_factor: float = 0.0, last_epoch: int = -1) -> LambdaLR:
     """:func:`warmup_stable_decay` as a ``LambdaLR`` (one function per parameter group)."""
+    from torch.optim.lr_scheduler import LambdaLR
+
     warmup_stable_decay(0, 1.0, warmup_steps, total_steps, decay_steps, 0.0, decay, start_factor)
     shapes = {
         "linear": lambda x: 1 - x,
@@ -288,6 +291,8 @@ def warmup_stable_decay_sequential(optimizer: Optimizer, warmup_steps: int, tota
             f"warmup_steps >= 1 (LinearLR's limits), got start_factor={start_factor}, "
             f"warmup_steps={warmup_steps}; use warmup_stable_decay_scheduler (LambdaLR) instead"
         )
+    from torch.optim.lr_scheduler import ConstantLR, LinearLR, SequentialLR
+
     base = _base_lrs(optimizer)[0]
     end = min_lr / base if base > 0 else 0.0
     stable_steps = total_steps - decay_steps - warmup_steps
@@ -301,6 +306,8 @@ def warmup_stable_decay_sequential(optimizer: Optimizer, warmup_steps: int, tota
 def inverse_sqrt_scheduler(optimizer: Optimizer, warmup_steps: int, start_factor: float = 0.0,
                            last_epoch: int = -1) -> LambdaLR:
     """:func:`inverse_sqrt` as a ``LambdaLR``."""
+    from torch.optim.lr_scheduler import LambdaLR
+
     inverse_sqrt(0, 1.0, warmup_steps, start_factor)
 
     def factor(step: int) -> float:

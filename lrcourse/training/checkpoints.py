@@ -1,0 +1,63 @@
+"""Saving a run mid-way and resuming it exactly.
+
+A scheduler is not stateless: besides the optimizer's learning rate it keeps its own counter
+(``last_epoch``) and, for some, more (ReduceLROnPlateau's best value and patience count,
+OneCycleLR's phases).  A checkpoint therefore holds three state dicts, plus whatever else decides
+what happens next (the random state of the data order, the epoch)::
+
+    save_checkpoint("run.pt", model=model, optimizer=optimizer, scheduler=scheduler, epoch=5)
+
+and resuming rebuilds all three *as for a fresh run*, then loads the states over them::
+
+    model = make_model(); optimizer = SGD(model.parameters(), lr=0.05)
+    scheduler = StepLR(optimizer, step_size=3)           # no last_epoch=: the default -1
+    extra = load_checkpoint("run.pt", model=model, optimizer=optimizer, scheduler=scheduler)
+
+Building the scheduler with ``last_epoch=5`` instead, on an optimizer whose groups have no
+``initial_lr`` yet, is the classic mistake: torch raises ``KeyError: "param 'initial_lr' is not
+specified in param_groups[0] when resuming scheduler with last_epoch >= 0"``.  ``initial_lr`` is
+written into each group by the first scheduler built on a fresh optimizer (and saved with the
+optimizer's state), so either build the scheduler with the default ``last_epoch=-1`` and load
+its state dict (above), or load the optimizer's state first and only then pass ``last_epoch``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["save_checkpoint", "load_checkpoint"]
+
+
+def save_checkpoint(path: str | Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                    scheduler=None, **extra: Any) -> None:
+    """Write the model's, optimizer's and scheduler's state dicts and ``extra`` to ``path``.
+
+    ``extra`` must be plain data (numbers, strings, lists, dicts, tensors) so that the file
+    loads with ``torch.load(weights_only=True)``, torch's safe default.
+    """
+    torch.save({
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": None if scheduler is None else scheduler.state_dict(),
+        **extra,
+    }, path)
+
+
+def load_checkpoint(path: str | Path, *, model: torch.nn.Module,
+                    optimizer: torch.optim.Optimizer, scheduler=None) -> dict:
+    """Load the states :func:`save_checkpoint` wrote into freshly built objects.
+
+    Returns the whole checkpoint (so ``extra`` values such as ``epoch`` are at hand).
+    """
+    saved = torch.load(path, weights_only=True)
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    if (scheduler is None) != (saved["scheduler"] is None):
+        raise ValueError("the checkpoint was saved " + ("without" if scheduler is not None
+                         else "with") + " a scheduler; build the same kind of run to resume it")
+    if scheduler is not None:
+        scheduler.load_state_dict(saved["scheduler"])
+    return saved
