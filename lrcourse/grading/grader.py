@@ -258,7 +258,7 @@ def _explain(out: Outcome, memory_mb: int | None) -> str:
     if ename == "MemoryError":
         return f"MemoryError: the code needed more than {limit}"
     if ename == "SystemExit":
-        return f"SystemExit: the code called sys.exit({evalue}); a notebook must not exit"
+        return "SystemExit: the code called sys.exit(); a notebook must not exit"
     if "allocate" in evalue and "memory" in evalue:
         return f"{ename}: out of memory (more than {limit})"
     return f"{ename}: {evalue}" if evalue else ename
