@@ -12,6 +12,7 @@ even one that is off only near zero, fails.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -25,6 +26,25 @@ ATOL_SCALE = 1e-9
 
 class CheckFailed(AssertionError):
     """A learner's code disagrees with PyTorch; the message says where and by how much."""
+
+
+CheckFailed.__module__ = "lrcourse.checks"  # the name learners import it by
+
+
+def learner_facing(check: Callable) -> Callable:
+    """Decorate a public check: a CheckFailed it raises carries no traceback of the check's
+    internals, so a notebook shows the learner's cell, the check's call and the message.
+    (When the learner's code raised, that exception stays attached as the cause, with the
+    learner's line in its traceback.)"""
+
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except CheckFailed as exc:
+            raise exc.with_traceback(None)  # noqa: B904 - same exception, shorter traceback
+
+    return wrapper
 
 
 def format_value(value: Any) -> str:

@@ -33,7 +33,7 @@ import numpy as np
 from lrcourse import reference
 
 from ._core import (
-    CheckFailed, as_number, compare_curves, format_call, mismatches, passed, raised,
+    CheckFailed, as_number, compare_curves, format_call, learner_facing, mismatches, passed, raised,
 )
 
 HIDDEN_CASES = 12
@@ -129,6 +129,7 @@ STEP_LR = FunctionExercise(
 )
 
 
+@learner_facing
 def check_step_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
     r"""Check ``step_lr(epoch, base_lr, step_size, gamma)`` against torch's StepLR.
 
@@ -168,6 +169,7 @@ MULTISTEP_LR = FunctionExercise(
 )
 
 
+@learner_facing
 def check_multistep_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
     r"""Check ``multistep_lr(epoch, base_lr, milestones, gamma)`` against torch's MultiStepLR.
 
@@ -194,6 +196,7 @@ EXPONENTIAL_LR = FunctionExercise(
 )
 
 
+@learner_facing
 def check_exponential_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
     r"""Check ``exponential_lr(epoch, base_lr, gamma)``: :math:`\eta_e = \eta_0\,\gamma^{e}`."""
     run(EXPONENTIAL_LR, fn, hidden, seed)
@@ -222,6 +225,7 @@ POLYNOMIAL_LR = FunctionExercise(
 )
 
 
+@learner_facing
 def check_polynomial_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
     r"""Check ``polynomial_lr(epoch, base_lr, total_iters, power)`` against PolynomialLR.
 
@@ -257,6 +261,7 @@ COSINE_ANNEALING_LR = FunctionExercise(
 )
 
 
+@learner_facing
 def check_cosine_annealing_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
     r"""Check ``cosine_annealing_lr(epoch, base_lr, T_max, eta_min)`` against CosineAnnealingLR.
 
@@ -303,6 +308,7 @@ WARM_RESTARTS_LR = FunctionExercise(
 )
 
 
+@learner_facing
 def check_warm_restarts_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
     r"""Check ``warm_restarts_lr(epoch, base_lr, T_0, T_mult, eta_min)`` against
     CosineAnnealingWarmRestarts.
@@ -348,6 +354,7 @@ CYCLIC_TRIANGULAR2_LR = FunctionExercise(
 )
 
 
+@learner_facing
 def check_cyclic_triangular2_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
     r"""Check ``cyclic_triangular2_lr(step, base_lr, max_lr, step_size_up, step_size_down)``
     against ``CyclicLR(mode="triangular2")``.
@@ -408,6 +415,7 @@ ONE_CYCLE_LR = FunctionExercise(
 )
 
 
+@learner_facing
 def check_one_cycle_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
     r"""Check ``one_cycle_lr(step, max_lr, total_steps, pct_start, anneal_strategy, div_factor,
     final_div_factor, three_phase)`` against OneCycleLR, for steps ``0 .. total_steps - 1``.

@@ -22,7 +22,9 @@ import numpy as np
 
 from lrcourse import reference
 
-from ._core import CheckFailed, as_curve, compare_curves, format_call, passed, raised
+from ._core import (
+    CheckFailed, as_curve, compare_curves, format_call, learner_facing, passed, raised,
+)
 
 CHECK, FUNCTION = "check_plateau_lrs", "plateau_lrs"
 HIDDEN_CASES = 12
@@ -41,6 +43,12 @@ PUBLIC = [
     # improvements smaller than the relative threshold (1%) do not count
     ([1.0, 0.995, 0.991, 0.989, 0.985, 0.98, 0.97, 0.96], dict(lr=0.2, factor=0.1, patience=1,
                                                                threshold=0.01, cooldown=0)),
+    # losses near 10: a relative threshold of 1% asks for 0.1 less, not 0.01 less
+    ([10.0, 9.95, 9.92, 9.9, 9.85, 9.8, 9.7, 9.5, 9.45], dict(lr=0.1, factor=0.1, patience=1,
+                                                              threshold=0.01, cooldown=0)),
+    # a loss exactly at best * (1 - threshold) is not an improvement (strict <)
+    ([1.0, 0.5, 0.25, 0.2, 0.125, 0.1, 0.0625, 0.05], dict(lr=0.4, factor=0.5, patience=0,
+                                                           threshold=0.5, cooldown=0)),
     # a loss that gets worse then better than the best: compare with the best, not the last
     ([0.5, 0.6, 0.7, 0.55, 0.52, 0.49, 0.6, 0.6, 0.6, 0.6], dict(lr=0.1, factor=0.3, patience=2,
                                                                  threshold=1e-4, cooldown=1)),
@@ -59,23 +67,29 @@ def _draw(rng: np.random.Generator) -> tuple[list[float], dict]:
 
 
 def _draw_once(rng: np.random.Generator) -> tuple[list[float], dict]:
-    n = int(rng.integers(8, 40))
-    losses, current = [], float(rng.uniform(0.5, 3.0))
-    for _ in range(n):
-        kind = rng.random()
-        if kind < 0.35:      # a clear improvement
-            current *= float(rng.uniform(0.8, 0.97))
-        elif kind < 0.55:    # a tiny improvement, often below the threshold
-            current *= 1 - float(rng.choice([0.0005, 0.002, 0.008, 0.02]))
-        else:                # no improvement
-            current *= float(rng.uniform(1.0, 1.05))
-        losses.append(round(current, 6))
     params = dict(lr=round(float(rng.uniform(0.01, 1.0)), 4),
                   factor=float(rng.choice([0.1, 0.2, 0.5])), patience=int(rng.integers(0, 5)),
-                  threshold=float(rng.choice([1e-4, 1e-3, 0.01])), cooldown=int(rng.integers(0, 4)))
+                  threshold=float(rng.choice([0.0, 1e-4, 1e-3, 0.01, 0.05])),
+                  cooldown=int(rng.integers(0, 4)))
+    n = int(rng.integers(8, 40))
+    losses, current = [], float(rng.uniform(0.5, 20.0))
+    best = current
+    for _ in range(n):
+        kind = rng.random()
+        if kind < 0.3:       # a clear improvement
+            current = round(best * float(rng.uniform(0.8, 0.97)), 6)
+        elif kind < 0.5:     # a small improvement, often below the threshold
+            current = round(best * (1 - float(rng.choice([0.0005, 0.002, 0.008, 0.02]))), 6)
+        elif kind < 0.6:     # exactly the best loss again: an improvement only for "<="
+            current = best
+        else:                # worse
+            current = round(current * float(rng.uniform(1.0, 1.05)), 6)
+        best = min(best, current)
+        losses.append(current)
     return losses, params
 
 
+@learner_facing
 def check_plateau_lrs(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
     """Check ``plateau_lrs(val_losses, lr, factor, patience, threshold, cooldown)`` against
     torch's ReduceLROnPlateau (mode "min", threshold_mode "rel").

@@ -33,7 +33,9 @@ from torch.optim.lr_scheduler import LRScheduler
 
 from lrcourse import reference
 
-from ._core import CheckFailed, as_number, compare_curves, format_call, passed, raised
+from ._core import (
+    CheckFailed, as_number, compare_curves, format_call, learner_facing, passed, raised,
+)
 
 CHECK, CLASS = "check_warmup_cosine", "WarmupCosine"
 HIDDEN_CASES = 10
@@ -109,6 +111,7 @@ def _explain(exc: BaseException, where: str) -> CheckFailed:
     return failure
 
 
+@learner_facing
 def check_warmup_cosine(cls: type, *, hidden: bool = False, seed: int = 0) -> None:
     """Check the learner's ``WarmupCosine`` scheduler class against torch (see module doc)."""
     if not isinstance(cls, type) or not issubclass(cls, LRScheduler):

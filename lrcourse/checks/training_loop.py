@@ -21,7 +21,9 @@ import torch
 
 from lrcourse import reference
 
-from ._core import CheckFailed, compare_curves, passed, raised
+from ._core import (
+    CheckFailed, compare_curves, learner_facing, passed, raised,
+)
 
 CHECK, FUNCTION = "check_train", "train"
 HIDDEN_CASES = 6
@@ -55,6 +57,7 @@ def make_problem(seed: int, n_batches: int, batch_size: int = 8):
     return model, batches
 
 
+@learner_facing
 def check_train(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
     """Check that the learner's ``train`` steps OneCycleLR once per batch, after the optimizer."""
     if not callable(fn):
