@@ -428,3 +428,33 @@ def test_torch_imports_under_the_default_memory_limit():
     cells = [Cell("setup", "import torch\nprint(float(torch.arange(4.0).sum()))")]
     [outcome] = run_cells(cells, timeout=120, memory_mb=DEFAULT_MEMORY_MB)
     assert (outcome.status, outcome.text) == ("ok", "6.0\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# The course's own notebooks: a solution scores full marks, its generated exercise zero
+
+REPO = Path(__file__).resolve().parent.parent
+REAL_SOURCE = REPO / "solutions" / "ex01_step_multistep.ipynb"
+REAL_EXERCISE = REPO / "exercises" / "ex01_step_multistep.ipynb"
+
+
+@pytest.mark.skipif(not (REAL_SOURCE.exists() and REAL_EXERCISE.exists()),
+                    reason="solutions/ and exercises/ not generated yet")
+def test_course_solution_full_marks_and_exercise_zero(tmp_path):
+    (tmp_path / "solver").mkdir()
+    (tmp_path / "solver" / REAL_SOURCE.name).write_bytes(REAL_SOURCE.read_bytes())
+    (tmp_path / "starter.ipynb").write_bytes(REAL_EXERCISE.read_bytes())
+    status, _ = run_grade([str(tmp_path / "solver"), str(tmp_path / "starter.ipynb"),
+                           "--out", str(tmp_path / "out"), "--source", str(REAL_SOURCE),
+                           "--jobs", "2"])
+    assert status == 0
+    assert (tmp_path / "out" / "scores.csv").read_text() == (
+        "learner,ex01_step_lr_check,ex01_multistep_lr_check,total,max\n"
+        "solver,2,2,4,4\n"
+        "starter,0,0,0,4\n")
+    data = {d["learner"]: d["results"] for d in
+            json.loads((tmp_path / "out" / "results.json").read_text())}
+    assert [r["status"] for r in data["solver"]] == ["passed", "passed"]
+    assert [(r["status"], r["message"].split(":")[0]) for r in data["starter"]] == [
+        ("failed", "step_lr is not implemented yet"),
+        ("failed", "multistep_lr is not implemented yet")]

@@ -15,7 +15,9 @@ submission holds the same ``grade_id`` more than once, the *last* such cell is u
 removed, turned into markdown) is recorded with the reason; its exercise scores 0.
 
 Cells are grouped into **exercises**: a run of answer cells followed by the test cells that
-come after them.  An exercise is the unit that loses its points when something goes wrong.
+come after them (set-up cells in between, or after them, go with that exercise; set-up cells
+before the first answer belong to no exercise).  An exercise is the unit that loses its
+points when something goes wrong.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ class Cell:
 
     ``kind`` is ``"setup"`` (from the source, not graded), ``"answer"`` (the learner's code)
     or ``"test"`` (from the source, graded).  ``group`` numbers the exercise the cell belongs
-    to (``None`` for set-up cells).  ``missing`` is set on an answer cell that the submission
-    lacks, with the reason.
+    to (``None`` for set-up cells before the first answer).  ``missing`` is set on an answer
+    cell that the submission lacks, with the reason.
     """
 
     kind: str
@@ -250,7 +252,9 @@ def assemble(source: SourceNotebook, submission: dict) -> Assembled:
                               float(meta.get("points", 0) or 0), group))
             previous = "test"
         else:
-            cells.append(Cell("setup", cell_source(cell)))
+            # A set-up cell after an answer may call the learner's code: it belongs to the
+            # exercise it follows, so a loop in it costs that exercise, not the notebook.
+            cells.append(Cell("setup", cell_source(cell), group=group))
     return Assembled(source=source, cells=cells, notes=notes)
 
 

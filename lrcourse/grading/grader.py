@@ -216,7 +216,7 @@ def _judge(i, answers, cells, outcomes, timeout, memory_mb) -> tuple[str, str]:
                                        "test was not run"
         if cause.kind == "test":
             return _fatal_status(why), f"not run: the test '{cause.grade_id}' before it {what}"
-        return _fatal_status(why), f"not run: a set-up cell of the notebook {what}"
+        return _fatal_status(why), f"not run: an earlier cell of the notebook {what}"
     if out.status in ("timeout", "died"):
         prefix = f"the grading kernel could not run this test: {out.evalue}" if out.evalue \
             else f"this test {_fatal(out, timeout)}"

@@ -257,9 +257,10 @@ def run_cells(cells: list[Cell], timeout: float, memory_mb: int | None,
     """Run ``cells`` in order in limited kernels; one :class:`Outcome` per cell.
 
     Answer cells marked missing, and everything else in their exercise, are not run.  A
-    timeout or a dead kernel disables the rest of that cell's exercise (or, for a set-up
-    cell, the rest of the notebook); after a dead kernel the notebook restarts from the top
-    without the disabled cells.  Each restart disables at least one more cell, so this ends.
+    timeout or a dead kernel disables the rest of that cell's exercise (or, for a set-up cell
+    before the first answer, the rest of the notebook); after a dead kernel the notebook
+    restarts from the top without the disabled cells.  Each restart disables at least one
+    more cell, so this ends.
     """
     outcomes = [Outcome() for _ in cells]
     disabled: dict[int, Outcome] = {}
