@@ -377,7 +377,8 @@ def test_one_cycle_message_for_ignored_three_phase():
 
 
 def test_cyclic_message():
-    message = str(rejected(checks.check_cyclic_triangular2_lr, WRONG_CYCLIC["triangular: never halves"]))
+    message = str(rejected(checks.check_cyclic_triangular2_lr,
+                           WRONG_CYCLIC["triangular: never halves"]))
     # first public case: base 0.01, max 0.1, up 2, down 2: step 5 is in cycle 1 (steps 4..7),
     # one step up: torch 0.01 + 0.09 * 0.5 * 0.5 = 0.0325, un-halved 0.01 + 0.09 * 0.5 = 0.055
     assert "first difference at step 5: expected 0.0325, got 0.055" in message
@@ -505,14 +506,16 @@ def _rule(fn):
                          for base, group in zip(self.base_lrs, self.optimizer.param_groups)]
 
 
-WarmupCosineOK = make_warmup_cosine(_rule(lambda b, t, W, T, s, m, g: warmup_cosine(b, t, W, T, s, m)))
+WarmupCosineOK = make_warmup_cosine(
+    _rule(lambda b, t, W, T, s, m, g: warmup_cosine(b, t, W, T, s, m)))
 
 
 def _recursive_cosine(b, t, W, T, s, m, group):
     """Multiplies the current rate by the cosine's ratio: right only when eta_min = 0."""
     if t <= W:
         return warmup_cosine(b, t, W, T, s, m)
-    ratio = (1 + math.cos(math.pi * (t - W) / (T - W))) / (1 + math.cos(math.pi * (t - 1 - W) / (T - W)))
+    span = T - W
+    ratio = (1 + math.cos(math.pi * (t - W) / span)) / (1 + math.cos(math.pi * (t - 1 - W) / span))
     return group["lr"] * ratio
 
 

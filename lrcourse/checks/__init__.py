@@ -6,21 +6,21 @@ with :mod:`lrcourse.reference` within a tolerance, and either prints what passed
 :class:`CheckFailed` (an AssertionError) with the parameters, the first step that differs,
 expected vs got, and, in a notebook, an overlay plot of both curves.
 
-==================================  ========  ============================================
-check                               exercise  the learner writes
-==================================  ========  ============================================
-``check_step_lr``                   1         ``step_lr(epoch, base_lr, step_size, gamma)``
-``check_multistep_lr``              1         ``multistep_lr(epoch, base_lr, milestones, gamma)``
-``check_exponential_lr``            2         ``exponential_lr(epoch, base_lr, gamma)``
-``check_polynomial_lr``             2         ``polynomial_lr(epoch, base_lr, total_iters, power)``
-``check_cosine_annealing_lr``       3         ``cosine_annealing_lr(epoch, base_lr, T_max, eta_min)``
-``check_warm_restarts_lr``          3         ``warm_restarts_lr(epoch, base_lr, T_0, T_mult, eta_min)``
-``check_cyclic_triangular2_lr``     4         ``cyclic_triangular2_lr(step, base_lr, max_lr, ...)``
-``check_one_cycle_lr``              4         ``one_cycle_lr(step, max_lr, total_steps, ...)``
-``check_plateau_lrs``               5         ``plateau_lrs(val_losses, lr, factor, patience, ...)``
-``check_warmup_cosine``             6         ``class WarmupCosine(LRScheduler)`` (``get_lr``)
-``check_train``                     7         ``train(model, optimizer, batches, epochs, max_lr)``
-==================================  ========  ============================================
+===============================  ========  ==================================================
+check                            exercise  the learner writes
+===============================  ========  ==================================================
+``check_step_lr``                1         ``step_lr(epoch, base_lr, step_size, gamma)``
+``check_multistep_lr``           1         ``multistep_lr(epoch, base_lr, milestones, gamma)``
+``check_exponential_lr``         2         ``exponential_lr(epoch, base_lr, gamma)``
+``check_polynomial_lr``          2         ``polynomial_lr(epoch, base_lr, total_iters, power)``
+``check_cosine_annealing_lr``    3         ``cosine_annealing_lr(epoch, base_lr, T_max, eta_min)``
+``check_warm_restarts_lr``       3         ``warm_restarts_lr(epoch, base_lr, T_0, T_mult, ...)``
+``check_cyclic_triangular2_lr``  4         ``cyclic_triangular2_lr(step, base_lr, max_lr, ...)``
+``check_one_cycle_lr``           4         ``one_cycle_lr(step, max_lr, total_steps, ...)``
+``check_plateau_lrs``            5         ``plateau_lrs(val_losses, lr, factor, patience, ...)``
+``check_warmup_cosine``          6         ``class WarmupCosine(LRScheduler)`` (``get_lr``)
+``check_train``                  7         ``train(model, optimizer, batches, epochs, max_lr)``
+===============================  ========  ==================================================
 """
 
 from ._core import CheckFailed

@@ -3,7 +3,8 @@ curve with torch's, the message a learner reads, and the overlay plot shown in a
 
 A curve matches when, at every step ``k``,
 
-.. math:: |\\text{got}_k - \\text{expected}_k| \\le 10^{-6}\\,|\\text{expected}_k| + 10^{-9} \\max_j |\\text{expected}_j|
+.. math:: |\\text{got}_k - \\text{expected}_k|
+          \\le 10^{-6}\\,|\\text{expected}_k| + 10^{-9} \\max_j |\\text{expected}_j|
 
 (``numpy.isclose`` with ``rtol=1e-6`` and an absolute floor relative to the curve's scale), so
 a formula that agrees with torch's recursive update up to rounding passes, while a wrong one,
@@ -116,8 +117,7 @@ def as_number(value: Any, function: str, where: str) -> float:
             f"{function} returned a {type(value).__name__} of length {len(value)} for {where}; it "
             "must return one number: the learning rate at that one step"
         )
-    if isinstance(value, complex) or not isinstance(value, (numbers.Real, np.floating, np.integer)) \
-            or isinstance(value, bool):
+    if not isinstance(value, (numbers.Real, np.floating, np.integer)):
         raise CheckFailed(
             f"{function} returned {type(value).__name__} ({value!r:.60}) for {where}; it must "
             "return the learning rate as a number (a float)"

@@ -11,7 +11,8 @@ function                       formula (torch scheduler)
 ``multistep_lr``               :math:`\eta_0\,\gamma^{\#\{m \le e\}}` (MultiStepLR)
 ``exponential_lr``             :math:`\eta_0\,\gamma^{e}` (ExponentialLR)
 ``polynomial_lr``              :math:`\eta_0\,(1 - \min(e, T)/T)^{p}` (PolynomialLR)
-``cosine_annealing_lr``        :math:`\eta_{min} + \frac12(\eta_0-\eta_{min})(1+\cos(\pi e/T_{max}))`
+``cosine_annealing_lr``        :math:`\eta_{min} + \frac12(\eta_0-\eta_{min})(1+c)` with
+                               :math:`c = \cos(\pi e/T_{max})` (CosineAnnealingLR)
 ``warm_restarts_lr``           the same with :math:`e \to T_{cur}`, :math:`T_{max} \to T_i`
                                (CosineAnnealingWarmRestarts)
 ``cyclic_triangular2_lr``      triangle wave, amplitude halved each cycle (CyclicLR)
