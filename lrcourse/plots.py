@@ -16,7 +16,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "new_figure", "style_axes", "curve_figure", "compare", "to_png", "rgba_to_png"]
+__all__ = ["PALETTE", "new_figure", "style_axes", "curve_figure", "grid_figure", "compare", "to_png",
+           "rgba_to_png"]
 
 #: Colour-blind-safe colours (Okabe & Ito), in the order curves take them.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -71,6 +72,32 @@ def curve_figure(curves: Mapping[str, Sequence[float]], *, title: str = "",
         ax.set_title(title)
     if len(curves) > 1:
         ax.legend(frameon=False)
+    return fig
+
+
+def grid_figure(curves: Mapping[str, Sequence[float]], *, ncols: int = 3,
+                marks: Mapping[str, Iterable[float]] | None = None,
+                panel_size: tuple[float, float] = (2.6, 1.6)) -> Figure:
+    """Small multiples: one small panel per named curve, titled with its name, in a grid of
+    ``ncols`` columns sharing the x axis (``marks`` maps a name to its dotted lines)."""
+    n = len(curves)
+    nrows = max(1, -(-n // ncols))
+    fig, axes = new_figure(nrows, ncols, size=(panel_size[0] * ncols, panel_size[1] * nrows),
+                           sharex=True)
+    axes = np.atleast_1d(axes).ravel()
+    for ax, (label, y), color in zip(axes, curves.items(), _cycle(PALETTE)):
+        ax.plot(np.arange(len(y)), y, color=color, linewidth=1.5)
+        mark_steps(ax, (marks or {}).get(label, ()))
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.tick_params(labelsize=7)
+        top = max(float(np.max(y)), 1e-12)
+        ax.set_ylim(min(0.0, float(np.min(y)) * 1.08), 1.08 * top)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    fig.supxlabel("step", fontsize=9)
+    fig.supylabel("learning rate", fontsize=9)
     return fig
 
 
