@@ -354,9 +354,8 @@ def explore(name: str, *, lr: Any = 0.1, steps: Any = 100, torch: bool = False,
     as they move.
 
     ``torch=True`` also draws the curve measured from a real ``torch.optim.lr_scheduler`` (as
-    dots; slower, it steps torch on every move).  ``momentum=True`` draws the momentum that
-    CyclicLR/OneCycleLR set instead of... beside the learning rate (scaled to the lr axis is
-    avoided: it is drawn as its own curve).  ``overlay`` adds fixed curves for comparison:
+    dots; slower, it steps torch on every move).  ``momentum=True`` also draws the momentum
+    that CyclicLR/OneCycleLR set, on the same axis.  ``overlay`` adds fixed curves for comparison:
     ``{"label": (name, {"lr": ..., **kwargs})}``.  ``marks`` draws milestones and restarts.
     """
     fixed_overlays = {
