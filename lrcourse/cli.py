@@ -1,4 +1,4 @@
-"""The ``lrcourse`` command.
+"""The lrcourse command: release exercises and grade submissions.
 
 Each subcommand lives in the module that does the work; this file only wires them up.
 A subcommand module provides ``configure_parser(parser)`` and ``run(args) -> int``.

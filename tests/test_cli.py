@@ -1,0 +1,29 @@
+"""The one command-line entry point: `lrcourse release` and `lrcourse grade` wired up."""
+
+import subprocess
+import sys
+
+import pytest
+
+from lrcourse import cli
+
+
+def test_help_lists_every_subcommand(capsys):
+    assert cli.main([]) == 0
+    out = capsys.readouterr().out
+    assert "release" in out and "grade" in out
+
+
+def test_unknown_subcommand_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["relase"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'relase'" in capsys.readouterr().err
+
+
+def test_installed_script_runs_release_check():
+    # exercises/ as committed is what the generator makes from solutions/
+    done = subprocess.run([sys.executable, "-m", "lrcourse.cli", "release", "--check"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "up to date" in done.stdout
