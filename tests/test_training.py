@@ -168,9 +168,9 @@ class RecordingSGD(torch.optim.SGD):
 def test_recorded_lr_is_what_the_optimizer_used_in_every_group(scheduler):
     opts = []
 
-    def two_groups(params, lr):
-        params = list(params)
-        opts.append(RecordingSGD([{"params": params[:2]}, {"params": params[2:], "lr": lr / 10}],
+    def two_groups(model, lr):
+        body, head = model[0].parameters(), model[2].parameters()
+        opts.append(RecordingSGD([{"params": body}, {"params": head, "lr": lr / 10}],
                                  lr=lr, momentum=0.9))
         return opts[0]
 

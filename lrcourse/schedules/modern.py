@@ -41,7 +41,7 @@ __all__ = [
     "warmup_cosine", "warmup_stable_decay", "inverse_sqrt",
     "warmup_cosine_scheduler", "warmup_cosine_sequential",
     "warmup_stable_decay_scheduler", "warmup_stable_decay_sequential",
-    "inverse_sqrt_scheduler", "DECAY_SHAPES",
+    "inverse_sqrt_scheduler", "recipe_curve", "DECAY_SHAPES",
 ]
 
 #: WSD's decay shapes: the fraction of (lr - min_lr) left after a fraction x of the decay.
@@ -316,3 +316,23 @@ def inverse_sqrt_scheduler(optimizer: Optimizer, warmup_steps: int, start_factor
         return (warmup_steps / step) ** 0.5
 
     return LambdaLR(optimizer, factor, last_epoch=last_epoch)
+
+
+def recipe_curve(build, steps: int, lrs=(0.1,)) -> np.ndarray:
+    """Learning rates of a torch scheduler ``build(optimizer)``, measured by stepping it.
+
+    The optimizer is SGD with one single-parameter group per entry of ``lrs``.  Returns shape
+    ``(steps,)`` for one group, ``(steps, groups)`` for several: row ``k`` holds the rates
+    the ``k``-th optimizer step used (read before the ``k``-th ``scheduler.step()``).
+    """
+    import torch
+
+    params = [torch.zeros(1, requires_grad=True) for _ in lrs]
+    optimizer = torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(params, lrs)])
+    scheduler = build(optimizer)
+    curve = np.empty((steps, len(lrs)))
+    for k in range(steps):
+        curve[k] = [group["lr"] for group in optimizer.param_groups]
+        optimizer.step()
+        scheduler.step()
+    return curve[:, 0] if len(lrs) == 1 else curve

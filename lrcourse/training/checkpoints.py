@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["save_checkpoint", "load_checkpoint"]
+__all__ = ["save_checkpoint", "load_checkpoint", "resume_methods"]
 
 
 def save_checkpoint(path: str | Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
@@ -61,3 +61,48 @@ def load_checkpoint(path: str | Path, *, model: torch.nn.Module,
     if scheduler is not None:
         scheduler.load_state_dict(saved["scheduler"])
     return saved
+
+
+def resume_methods(name: str, lr: float, saved_at: int, steps: int, **kwargs: Any) -> dict:
+    """The rates of steps ``saved_at .. steps-1`` after resuming a ``name`` scheduler four ways.
+
+    ``"uninterrupted"`` never stopped; ``"load_state_dict"`` is the safe way (fresh optimizer and
+    scheduler, then both state dicts loaded); ``"last_epoch=k"`` and ``"last_epoch=k-1"`` load
+    the optimizer's state and then construct the scheduler with ``last_epoch`` (``k`` =
+    ``saved_at``).  A scheduler's constructor calls ``step()`` once itself, which moves
+    ``last_epoch`` on by one and recomputes the rate from the one just loaded; whether either
+    variant then lands on the uninterrupted curve depends on the formula and on ``k``.
+    """
+    from torch.optim import lr_scheduler
+
+    cls = getattr(lr_scheduler, name)
+    param = torch.zeros(1, requires_grad=True)
+
+    def fresh():
+        return torch.optim.SGD([param], lr=lr)
+
+    def rates(optimizer, scheduler, n):
+        out = []
+        for _ in range(n):
+            out.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            scheduler.step()
+        return out
+
+    opt = fresh()
+    sched = cls(opt, **kwargs)
+    rates(opt, sched, saved_at)
+    opt_state, sched_state = opt.state_dict(), sched.state_dict()
+    result = {"uninterrupted": rates(opt, sched, steps - saved_at)}
+
+    opt = fresh()
+    sched = cls(opt, **kwargs)
+    opt.load_state_dict(opt_state)
+    sched.load_state_dict(sched_state)
+    result["load_state_dict"] = rates(opt, sched, steps - saved_at)
+    for label, last in (("last_epoch=k", saved_at), ("last_epoch=k-1", saved_at - 1)):
+        opt = fresh()
+        opt.load_state_dict(opt_state)
+        sched = cls(opt, last_epoch=last, **kwargs)
+        result[label] = rates(opt, sched, steps - saved_at)
+    return result

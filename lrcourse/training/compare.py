@@ -18,7 +18,8 @@ import numpy as np
 
 from .loop import History, SchedulerSpec, TrainConfig, Trainer
 
-__all__ = ["compare", "summarize", "table", "paired_difference", "verdicts", "mean_curve"]
+__all__ = ["compare", "summarize", "table", "paired_difference", "verdicts", "mean_curve",
+           "metric_figure"]
 
 HIGHER_IS_BETTER = {"val_acc": True, "train_acc": True, "val_loss": False, "train_loss": False}
 
@@ -110,26 +111,54 @@ def paired_difference(results: Mapping[str, list[History]], a: str, b: str,
     }
 
 
-def verdicts(results: Mapping[str, list[History]], metric: str = "val_acc") -> list[str]:
-    """Sentences comparing the schedule with the best mean against each of the others.
+def verdicts(results: Mapping[str, list[History]], metric: str = "val_acc",
+             against: str | None = None) -> list[str]:
+    """Sentences comparing one schedule with each of the others, seed by seed.
 
-    "better" only when it won on every seed and the mean difference exceeds two standard errors
-    (see the module docstring); otherwise the two are reported as indistinguishable.
+    The one is ``against`` if given, else the schedule with the best mean.  "better" only when
+    one side won on every seed and the mean difference exceeds two standard errors (see the
+    module docstring); otherwise the two are reported as indistinguishable.
     """
     higher = HIGHER_IS_BETTER.get(metric, True)
     means = {label: final(h, metric).mean() for label, h in results.items()}
-    best = (max if higher else min)(means, key=means.get)
+    one = against if against is not None else (max if higher else min)(means, key=means.get)
+    if one not in results:
+        raise ValueError(f"no schedule called {one!r}; have {', '.join(results)}")
     out = []
     for other in results:
-        if other == best:
+        if other == one:
             continue
-        d = paired_difference(results, best, other, metric)
-        clear = d["a_better"] == d["n"] and abs(d["mean"]) > 2 * d["se"]
-        summary = (f"{best} - {other}: {d['mean']:+.4f} ± {d['se']:.4f} (mean ± s.e., "
-                   f"{d['n']} seeds; {best} ahead on {d['a_better']}, behind on "
+        d = paired_difference(results, one, other, metric)
+        summary = (f"{one} - {other}: {d['mean']:+.4f} ± {d['se']:.4f} (mean ± s.e., "
+                   f"{d['n']} seeds; {one} ahead on {d['a_better']}, behind on "
                    f"{d['b_better']})")
-        if clear:
-            out.append(f"{summary}: {best} is better than {other} on {metric}.")
+        clear = abs(d["mean"]) > 2 * d["se"]
+        if clear and d["a_better"] == d["n"]:
+            out.append(f"{summary}: {one} is better than {other} on {metric}.")
+        elif clear and d["b_better"] == d["n"]:
+            out.append(f"{summary}: {other} is better than {one} on {metric}.")
         else:
             out.append(f"{summary}: not distinguishable with these seeds.")
     return out
+
+
+def metric_figure(results: Mapping[str, list[History]], metric: str = "val_loss", *,
+                  title: str = "", logy: bool = False):
+    """Mean over seeds of a per-epoch metric, one line per schedule, with a ±1 sd band."""
+    from ..plots import PALETTE, new_figure
+
+    fig, ax = new_figure(size=(7.0, 3.6))
+    for i, (label, histories) in enumerate(results.items()):
+        mean, sd = mean_curve(histories, metric)
+        epochs = np.arange(1, len(mean) + 1)
+        color = PALETTE[i % len(PALETTE)]
+        ax.plot(epochs, mean, color=color, linewidth=1.8, label=label)
+        ax.fill_between(epochs, mean - sd, mean + sd, color=color, alpha=0.15, linewidth=0)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("_", " "))
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False, fontsize="small", ncol=2)
+    return fig

@@ -43,7 +43,7 @@ from .checkpoints import load_checkpoint, save_checkpoint
 from .data import accuracy, make_loaders, make_model, one_thread
 
 __all__ = ["TrainConfig", "History", "Trainer", "train", "build_scheduler", "step_unit",
-           "PER_BATCH", "RECIPES"]
+           "resume_in_fresh_process", "PER_BATCH", "RECIPES"]
 
 #: Scheduler spec: None (constant rate), a name, ``(name, kwargs)``, or ``factory(optimizer)``.
 SchedulerSpec = Union[None, str, tuple, Callable[[Optimizer], Any]]
@@ -130,12 +130,14 @@ class TrainConfig:
                 f"plateau_metric must be 'val_loss' or 'val_acc', got {self.plateau_metric!r}")
         if isinstance(self.optimizer, str) and self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS} or a function "
-                             f"(params, lr) -> optimizer, got {self.optimizer!r}")
+                             f"(model, lr) -> optimizer, got {self.optimizer!r}")
         _split_spec(self.scheduler)
 
-    def make_optimizer(self, params) -> Optimizer:
+    def make_optimizer(self, model: torch.nn.Module) -> Optimizer:
+        """The optimizer by name, or ``optimizer(model, lr)`` (for parameter groups)."""
+        params = model.parameters()
         if callable(self.optimizer):
-            return self.optimizer(params, self.lr)
+            return self.optimizer(model, self.lr)
         if self.optimizer == "SGD":
             return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum,
                                    weight_decay=self.weight_decay)
@@ -194,7 +196,7 @@ class Trainer:
         self.config = config
         self.train_loader, self.val_loader = make_loaders(config.batch_size, seed=config.seed)
         self.model = make_model(config.seed, config.hidden)
-        self.optimizer = config.make_optimizer(self.model.parameters())
+        self.optimizer = config.make_optimizer(self.model)
         self.scheduler = build_scheduler(config.scheduler, self.optimizer)
         auto = step_unit(self.scheduler, config.scheduler)
         if auto == "plateau" or auto is None or config.step_on == "auto":
@@ -305,6 +307,29 @@ class Trainer:
         trainer.history = History.from_dict(saved["history"])
         trainer.epoch = saved["epoch"]
         return trainer
+
+
+_RESUME = """
+import json, sys
+from lrcourse.training import Trainer
+history = Trainer.resume(sys.argv[1]).run(progress=False)
+json.dump(history.as_dict(), open(sys.argv[2], "w"))
+"""
+
+
+def resume_in_fresh_process(path: str | Path) -> History:
+    """Resume the checkpoint at ``path`` in a new Python process, run it to the end, and return
+    that process's history: nothing of the current process (imports, random state, objects)
+    can leak into the resumed run."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "history.json"
+        subprocess.run([sys.executable, "-c", _RESUME, str(path), str(out)], check=True)
+        return History.from_dict(json.loads(out.read_text()))
 
 
 def _describe(spec: SchedulerSpec) -> str:

@@ -33,7 +33,7 @@ from torch.nn import functional as F
 
 from .data import one_thread
 
-__all__ = ["find_lr", "LRFinderResult", "LRRangeTestDiverged"]
+__all__ = ["find_lr", "smooth", "LRFinderResult", "LRRangeTestDiverged"]
 
 
 class LRRangeTestDiverged(RuntimeError):
@@ -89,6 +89,15 @@ class LRFinderResult:
         return to_png(self.figure())
 
 
+def smooth(losses, beta: float = 0.9) -> np.ndarray:
+    """The bias-corrected exponential moving average find_lr plots (see the module docstring)."""
+    out, avg = [], 0.0
+    for k, value in enumerate(np.asarray(losses, dtype=np.float64)):
+        avg = beta * avg + (1 - beta) * value
+        out.append(avg / (1 - beta ** (k + 1)))
+    return np.array(out)
+
+
 def _batches(loader: Iterable, steps: int):
     """``steps`` batches from ``loader``, starting it again when it runs out."""
     produced = 0
@@ -112,8 +121,7 @@ def find_lr(model: torch.nn.Module, loader: Iterable, optimizer: torch.optim.Opt
     """Sweep the learning rate from ``start_lr`` to ``end_lr`` over ``num_steps`` batches.
 
     ``optimizer`` defaults to SGD with momentum 0.9 on ``model.parameters()``; pass the one you
-    will train with (its other hyper-parameters matter: Adam's usable rates are ~100x smaller
-    than SGD's).  Every parameter group gets the same swept rate.  ``loader`` yields
+    will train with (the useful range depends on it: Adam's is not SGD's).  Every parameter group gets the same swept rate.  ``loader`` yields
     ``(inputs, targets)`` and is restarted if it has fewer than ``num_steps`` batches.
 
     The suggestion is one tenth of the rate at which the smoothed loss is lowest: at the
@@ -220,8 +228,6 @@ def _suggest(lrs, losses, smoothed, start_lr, end_lr, stopped_early, num_steps) 
     else:
         lines.append("Past the minimum the steps are too large and the loss rises.")
     lines.append(f"Suggestion: lr = {suggestion:.3g}, one tenth of the rate at the minimum, "
-                 "still on the falling part of the curve, safely below the unstable region. "
-                 "(As OneCycleLR's max_lr, anything between this and the steepest point is "
-                 "a reasonable start.)")
+                 "still on the falling part of the curve, safely below the unstable region.")
     return LRFinderResult(lrs, losses, smoothed, float(start_lr), float(end_lr), lr_min,
                           steepest, suggestion, stopped_early, "\n".join(lines))
