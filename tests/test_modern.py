@@ -214,3 +214,10 @@ def test_recipes_validate_before_building():
     with pytest.raises(ValueError, match="SequentialLR recipe needs start_factor > 0"):
         modern.warmup_stable_decay_sequential(opt, 0, 10, 5)
     assert "initial_lr" not in opt.param_groups[0]  # nothing was built on the optimizer
+
+
+def test_recipe_curve_reads_each_group_before_each_step():
+    from torch.optim.lr_scheduler import StepLR
+
+    got = modern.recipe_curve(lambda o: StepLR(o, step_size=2, gamma=0.5), 5, (1.0, 0.2))
+    np.testing.assert_allclose(got, [[1, 0.2], [1, 0.2], [0.5, 0.1], [0.5, 0.1], [0.25, 0.05]])

@@ -367,3 +367,12 @@ def test_resume_in_a_fresh_process_equals_the_uninterrupted_run(spec, tmp_path):
     assert resumed["val_acc"] == whole.val_acc
     if spec[0] == "ReduceLROnPlateau":  # the test means something only if the rate moved
         assert len(set(whole.lr)) > 1
+
+
+def test_resume_methods_load_state_dict_follows_the_uninterrupted_curve():
+    from lrcourse.training import resume_methods
+
+    runs = resume_methods("StepLR", 0.1, 4, 8, step_size=2, gamma=0.5)
+    assert runs["uninterrupted"] == pytest.approx([0.025, 0.025, 0.0125, 0.0125])
+    assert runs["load_state_dict"] == runs["uninterrupted"]
+    assert runs["last_epoch=k"] != runs["uninterrupted"]
