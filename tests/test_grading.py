@@ -21,7 +21,7 @@ import pytest
 
 from lrcourse.grading import assemble, cli, report
 from lrcourse.grading.assemble import Cell, NotebookError
-from lrcourse.grading.grader import DEFAULT_MEMORY_MB, LearnerResult, unique_names
+from lrcourse.grading.grader import DEFAULT_MEMORY_MB, LearnerResult, Worker, unique_names
 from lrcourse.grading.sandbox import run_cells
 
 FIXTURES = Path(__file__).parent / "grading_fixtures"
@@ -458,3 +458,16 @@ def test_course_solution_full_marks_and_exercise_zero(tmp_path):
     assert [(r["status"], r["message"].split(":")[0]) for r in data["starter"]] == [
         ("failed", "step_lr is not implemented yet"),
         ("failed", "multistep_lr is not implemented yet")]
+
+
+def test_a_failing_worker_costs_only_its_learner(tmp_path):
+    worker = Worker()
+    try:
+        data, why = worker.grade({"submission": str(tmp_path), "learner": "x",
+                                  "source": str(tmp_path / "nowhere"), "timeout": 1,
+                                  "memory_mb": None}, budget=300)
+    finally:
+        worker.close()
+    assert data is None
+    assert why == (f"the grading worker exited (ValueError: no notebook with graded test cells "
+                   f"(nbgrader 'grade': true) in {tmp_path / 'nowhere'})")

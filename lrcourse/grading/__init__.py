@@ -4,7 +4,7 @@
     sandbox    runs it in a kernel with time, memory and output limits; survives crashes
     limits     the wrapper that sets the kernel's resource limits before it starts
     grader     scores each graded test cell; grades many learners in worker processes
-    worker     the worker process: grades one submission, prints JSON
+    worker     a worker process: grades the submissions it is sent, one JSON line each
     report     scores.csv, feedback/<learner>.html, results.json and the terminal summary
     cli        the ``grade`` subcommand
 

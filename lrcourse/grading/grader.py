@@ -1,9 +1,9 @@
 """Grade learners: find their notebooks, run them against the sources, score each test cell.
 
 :func:`grade_learner` grades one submission in this process (its notebooks run in sandboxed
-kernels, see :mod:`lrcourse.grading.sandbox`).  :func:`grade_all` grades many, each in a
-worker process of its own (``python -m lrcourse.grading.worker``), ``jobs`` at a time, so
-that nothing a submission does can stop the others.
+kernels, see :mod:`lrcourse.grading.sandbox`).  :func:`grade_all` grades many, ``jobs`` at a
+time, through worker processes (``python -m lrcourse.grading.worker``); a worker that fails
+is replaced and its learner gets a reason, so nothing a submission does can stop the others.
 
 A graded test cell scores all its points when it runs without an exception, else 0.  The
 reason given for a 0 is taken, in this order, from: the exercise's answer cell being absent,
@@ -14,10 +14,13 @@ test raised (a check's ``CheckFailed`` message, ``NameError`` for a renamed func
 from __future__ import annotations
 
 import json
+import queue
 import re
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -94,7 +97,7 @@ class LearnerResult:
 def learner_name(path: Path) -> str:
     """A folder is named after its learner; a lone file by its stem."""
     path = Path(path)
-    return path.name if path.is_dir() else path.stem
+    return path.resolve().name if path.is_dir() else path.stem
 
 
 # ---------------------------------------------------------------------------------------------
@@ -292,43 +295,76 @@ def _worker_budget(sources: list[SourceNotebook], timeout: float) -> float:
     return 120.0 + 2.0 * (timeout + 5.0) * max(cells, 1) * max(len(sources), 1)
 
 
-def grade_in_worker(name: str, path: Path, source: Path, timeout: float,
-                    memory_mb: int | None, budget: float) -> LearnerResult:
-    """Grade one submission in a fresh ``python -m lrcourse.grading.worker`` process.
+class Worker:
+    """A ``python -m lrcourse.grading.worker`` process that grades submissions one by one.
 
-    Whatever happens to the worker (killed, stopped after ``budget`` seconds, bad output),
-    a result comes back: all zeros with the reason, in the worst case.
+    Requests and results are JSON lines on its stdin and stdout.  Workers live for many
+    submissions so that their start-up (importing lrcourse, which imports torch) is paid once
+    per job, not once per learner; the learners' code never runs in them, only in kernels.
     """
-    request = {"submission": str(path), "learner": name, "source": str(source),
-               "timeout": timeout, "memory_mb": memory_mb}
-    proc = subprocess.Popen([sys.executable, "-m", "lrcourse.grading.worker"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        stdout, stderr = proc.communicate(json.dumps(request), timeout=budget)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGTERM)  # the worker shuts its kernels down
+
+    def __init__(self) -> None:
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self.proc = subprocess.Popen([sys.executable, "-m", "lrcourse.grading.worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self._stderr, text=True, encoding="utf-8")
+        self._lines: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)  # end of file: the worker has exited
+
+    def grade(self, request: dict, budget: float) -> tuple[dict | None, str]:
+        """Send one request; return ``(result, "")``, or ``(None, why)`` if the worker failed
+        (it is then unusable: stop it)."""
         try:
-            proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-        return _failed(name, path, source, f"grading took more than {budget:.0f} s and was "
-                                           "stopped")
-    except BaseException:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait()
-        raise
-    try:
-        return LearnerResult.from_json(json.loads(stdout))
-    except (ValueError, KeyError, TypeError):
-        tail = stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
-        return _failed(name, path, source, f"the grader failed on this submission: {tail[0]}")
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            return None, self._failure("the grading worker exited")
+        try:
+            line = self._lines.get(timeout=budget)
+        except queue.Empty:
+            return None, f"grading took more than {budget:.0f} s and was stopped"
+        if line is None:
+            return None, self._failure("the grading worker exited")
+        try:
+            return json.loads(line), ""
+        except ValueError:
+            return None, self._failure("the grading worker answered nonsense")
+
+    def _failure(self, what: str) -> str:
+        self.stop()
+        self._stderr.seek(0)
+        tail = self._stderr.read().strip().splitlines()[-1:]
+        return f"{what} ({tail[0]})" if tail else what
+
+    def stop(self) -> None:
+        """End the worker: SIGTERM (it shuts its kernel down), then SIGKILL if it lingers."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def close(self) -> None:
+        """Let the worker finish: no more requests (end of its stdin)."""
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self.stop()
+        self._stderr.close()
 
 
-def _failed(name: str, path: Path, source: Path, reason: str) -> LearnerResult:
+def _failed(name: str, path: Path, sources: list[SourceNotebook], reason: str) -> LearnerResult:
+    """All zeros for ``name``, with ``reason``: what a learner gets if grading itself failed."""
     result = LearnerResult(name, str(path), notes=[reason])
-    for nb in find_sources(source):
+    for nb in sources:
         result.results += [TestResult(gid, nb.name, 0.0, pts, "not run", reason)
                            for gid, pts in nb.tests]
     return result
@@ -337,20 +373,48 @@ def _failed(name: str, path: Path, source: Path, reason: str) -> LearnerResult:
 def grade_all(submissions: Iterable[Path | str], source: Path | str, jobs: int = 1,
               timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None = DEFAULT_MEMORY_MB,
               on_done: Callable[[LearnerResult], None] | None = None) -> list[LearnerResult]:
-    """Grade every submission, ``jobs`` at a time; results sorted by learner name."""
+    """Grade every submission in worker processes, ``jobs`` at a time.
+
+    Whatever happens to a worker (it dies, hangs past a generous budget, answers nonsense),
+    its learner still gets a result, all zeros with the reason, and a fresh worker takes
+    over.  Results come back sorted by learner name.
+    """
     source = Path(source).resolve()
     sources = find_sources(source)
     named = unique_names(Path(p) for p in submissions)
     budget = _worker_budget(sources, timeout)
-    results: dict[str, LearnerResult] = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_in_worker, name, path.resolve(), source, timeout,
-                               memory_mb, budget): name for name, path in named}
-        for future in as_completed(futures):
-            result = future.result()
-            result.learner = futures[future]
-            results[futures[future]] = result
-            if on_done:
-                on_done(result)
-    return [results[name] for name, _ in named]
+    idle: queue.SimpleQueue = queue.SimpleQueue()
+    started: list[Worker] = []
+    lock = threading.Lock()
 
+    def grade_one(name: str, path: Path) -> LearnerResult:
+        try:
+            worker = idle.get_nowait()
+        except queue.Empty:
+            worker = Worker()
+            with lock:
+                started.append(worker)
+        request = {"submission": str(path), "learner": name, "source": str(source),
+                   "timeout": timeout, "memory_mb": memory_mb}
+        data, why = worker.grade(request, budget)
+        if data is None:
+            worker.stop()
+            return _failed(name, path, sources, why)
+        idle.put(worker)
+        return LearnerResult.from_json(data)
+
+    results: dict[str, LearnerResult] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {pool.submit(grade_one, name, path.resolve()): name
+                       for name, path in named}
+            for future in as_completed(futures):
+                result = future.result()
+                result.learner = futures[future]
+                results[result.learner] = result
+                if on_done:
+                    on_done(result)
+    finally:
+        for worker in started:
+            worker.close()
+    return [results[name] for name, _ in named]
