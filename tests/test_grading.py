@@ -134,6 +134,11 @@ def craft_submissions(root: Path) -> list[Path]:
     subs.append(write(root / "trent.ipynb", notebook(
         {**CORRECT, "warmup_answer": WARMUP + "print('x' * 3_000_000)\n"
                                               "for i in range(100_000):\n    print(i)\n"})))
+    # writes to the process's file descriptors directly, bypassing the notebook's capture
+    subs.append(write(root / "victor.ipynb", notebook(
+        {**CORRECT, "warmup_answer": WARMUP + "import os\nos.write(1, b'not json\\n')\n"
+                                              "os.write(2, b'noise\\n')\n"
+                                              "os.system('echo from a shell')\n"})))
     # a folder without any notebook
     (root / "walter").mkdir()
     (root / "walter" / "answers.txt").write_text("I did it all in my head.\n")
@@ -193,6 +198,7 @@ mallory,2,0,0,3,5,8
 oscar,0,2,1,3,6,8
 peggy,0,2,1,0,3,8
 trent,2,2,1,3,8,8
+victor,2,2,1,3,8,8
 walter,0,0,0,0,0,8
 """
 
@@ -295,6 +301,11 @@ def test_renamed_function_and_deleted_answer_cell(graded):
                                              "(deleted, or its cell metadata was changed)")
 
 
+def test_writing_to_file_descriptors_disturbs_nothing(graded):
+    assert {s for s, _ in reasons(graded, "victor").values()} == {"passed"}
+    assert graded["notes"]["victor"] == []
+
+
 def test_huge_output_is_cut(graded):
     assert {s for s, _ in reasons(graded, "trent").values()} == {"passed"}
     assert graded["notes"]["trent"] == [
@@ -330,7 +341,7 @@ def test_terminal_summary(graded):
     assert lines[5].split() == ["erin", "5/8", "1", "timeout"]
     assert lines[4].split() == ["dave", "5/8", "2", "timeout"]
     assert lines[12].split() == ["oscar", "6/8", "1", "crashed"]
-    assert lines[16] == "15 learner(s), mean 4.40/8"  # 66 points / 15
+    assert lines[17] == "16 learner(s), mean 4.62/8"  # 74 points / 16
 
 
 def test_submissions_are_never_modified(graded):
