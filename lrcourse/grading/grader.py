@@ -167,10 +167,18 @@ def grade_learner(path: Path | str, sources: list[SourceNotebook],
             result.results += [TestResult(gid, source.name, 0.0, pts, "missing", reason)
                                for gid, pts in source.tests]
             continue
-        plan = assemble(source, readable[chosen])
+        try:
+            plan = assemble(source, readable[chosen])
+            outcomes = run_cells(plan.cells, timeout, memory_mb)
+            scored = score(plan, outcomes, timeout, memory_mb)
+        except Exception as exc:  # noqa: BLE001 - a grader bug costs this notebook only
+            reason = f"internal grading error on {chosen}: {type(exc).__name__}: {exc}"
+            result.notes.append(reason)
+            result.results += [TestResult(gid, source.name, 0.0, pts, "not run", reason)
+                               for gid, pts in source.tests]
+            continue
         result.notes += [f"{chosen}: {note}" for note in plan.notes]
-        outcomes = run_cells(plan.cells, timeout, memory_mb)
-        result.results += score(plan, outcomes, timeout, memory_mb)
+        result.results += scored
         for cell, outcome in zip(plan.cells, outcomes):
             if outcome.truncated and cell.kind != "setup":
                 result.notes.append(f"{chosen}: the output of cell '{cell.grade_id}' was too "
@@ -221,9 +229,7 @@ def _judge(i, answers, cells, outcomes, timeout, memory_mb) -> tuple[str, str]:
             return _fatal_status(why), f"not run: the test '{cause.grade_id}' before it {what}"
         return _fatal_status(why), f"not run: an earlier cell of the notebook {what}"
     if out.status in ("timeout", "died"):
-        prefix = f"the grading kernel could not run this test: {out.evalue}" if out.evalue \
-            else f"this test {_fatal(out, timeout)}"
-        return _fatal_status(out), prefix
+        return _fatal_status(out), out.evalue or f"this test {_fatal(out, timeout)}"
     if out.status == "error":
         message = _explain(out, memory_mb)
         before = [outcomes[j] for j in answers if outcomes[j].status == "error"]

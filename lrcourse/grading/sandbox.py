@@ -276,8 +276,10 @@ def run_cells(cells: list[Cell], timeout: float, memory_mb: int | None,
             except Exception as exc:  # noqa: BLE001 - reported on every cell
                 for i in range(len(cells)):
                     if i not in disabled:
-                        outcomes[i] = Outcome(status="died", ename=type(exc).__name__,
-                                              evalue=f"the grading kernel did not start: {exc}")
+                        outcomes[i] = Outcome(
+                            status="died", ename=type(exc).__name__,
+                            evalue=f"the grading kernel did not start ({exc}); is the memory "
+                                   "limit too low?")
                 break
             try:
                 for i, cell in enumerate(cells):
