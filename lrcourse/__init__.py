@@ -6,7 +6,17 @@
 """
 
 from .schedules import SCHEDULES, TORCH_SCHEDULERS, lr_curve, momentum_curve, schedule
-from .training.lr_finder import find_lr  # (imports torch)
+
+
+def __getattr__(name: str):
+    # find_lr needs torch; importing it only when asked keeps `import lrcourse` (and the
+    # closed forms) free of torch's start-up time.
+    if name == "find_lr":
+        from .training.lr_finder import find_lr
+
+        return find_lr
+    raise AttributeError(f"module 'lrcourse' has no attribute {name!r}")
+
 
 __all__ = ["SCHEDULES", "TORCH_SCHEDULERS", "lr_curve", "momentum_curve", "schedule", "find_lr"]
 __version__ = "0.1.0"

@@ -83,11 +83,18 @@ def _keep_static_outputs(nb) -> None:
     """
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
+        kept = []
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_VIEW in data:
                 data.pop(WIDGET_VIEW)
-                data.pop("text/plain", None)
+                if "image/png" in data:
+                    data.pop("text/plain", None)  # the widget's repr says nothing useful
+            if output.get("output_type") in ("display_data", "execute_result") and not data:
+                continue  # e.g. a progress bar that has no static form
+            kept.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = kept
 
 
 def main(argv=None) -> int:
