@@ -130,7 +130,8 @@ def read_notebook(path: Path) -> dict:
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
-        where = f" (line {exc.lineno}, column {exc.colno}: {exc.msg})" if hasattr(exc, "msg") else ""
+        where = (f" (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+                 if isinstance(exc, json.JSONDecodeError) else " (nested too deeply)")
         raise NotebookError(f"{path.name} is damaged: not valid notebook JSON{where}") from None
     if not isinstance(data, dict):
         raise NotebookError(f"{path.name} is JSON but not a notebook (no 'cells')")
@@ -148,8 +149,8 @@ def _upgrade_v3(data: dict, path: Path) -> dict:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return json.loads(nbformat.writes(nbformat.from_dict(nbformat.convert(
-                nbformat.from_dict(data), 4))))
+            upgraded = nbformat.convert(nbformat.from_dict(data), 4)
+            return json.loads(nbformat.writes(upgraded))
     except Exception as exc:  # noqa: BLE001 - any failure means "cannot be used"
         raise NotebookError(f"{path.name} is an old notebook that could not be converted "
                             f"({type(exc).__name__})") from None

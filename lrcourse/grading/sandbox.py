@@ -268,7 +268,8 @@ def run_cells(cells: list[Cell], timeout: float, memory_mb: int | None,
     for i, cell in enumerate(cells):
         if cell.group in missing_groups and cell.kind in ("answer", "test"):
             disabled[i] = Outcome(status="not-run")
-    with tempfile.TemporaryDirectory(prefix="lrcourse-grade-", ignore_cleanup_errors=True) as workdir:
+    scratch = tempfile.TemporaryDirectory(prefix="lrcourse-grade-", ignore_cleanup_errors=True)
+    with scratch as workdir:
         while True:
             restart = False
             try:
