@@ -27,3 +27,9 @@ def test_installed_script_runs_release_check():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "up to date" in done.stdout
+
+
+def test_grade_refuses_a_submission_path_that_does_not_exist(tmp_path, capsys):
+    assert cli.main(["grade", str(tmp_path / "typo"), "--out", str(tmp_path / "out")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -51,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout <= 0 or args.jobs < 1:
         print("lrcourse grade: --timeout must be > 0 and --jobs >= 1", file=sys.stderr)
         return 2
+    absent = [str(p) for p in args.submissions if not p.exists()]
+    if absent:  # a typo on the command line, not a learner's empty hand-in
+        print(f"lrcourse grade: no such file or folder: {', '.join(absent)}", file=sys.stderr)
+        return 2
     try:
         sources = find_sources(source)
     except (OSError, ValueError) as exc:
