@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -61,9 +62,13 @@ def _control(name: str, spec: Any) -> W.ValueWidget | None:
         return spec
     if isinstance(spec, LogRange):
         value = spec.value if spec.value is not None else np.sqrt(spec.low * spec.high)
-        return W.FloatLogSlider(value=value, base=10, min=np.log10(spec.low),
-                                max=np.log10(spec.high), step=0.01, readout_format=".2e",
-                                **common)
+        step = 0.01
+        # Put the exponent grid through the starting value (see _grid_step).
+        centre = float(np.log10(value))
+        low_exp = centre - np.floor((centre - np.log10(spec.low)) / step + 1e-9) * step
+        high_exp = centre + np.floor((np.log10(spec.high) - centre) / step + 1e-9) * step
+        return W.FloatLogSlider(value=value, base=10, min=low_exp, max=high_exp, step=step,
+                                readout_format=".3g", **common)
     if isinstance(spec, bool):
         return W.Checkbox(value=spec, description=name, indent=False)
     if isinstance(spec, tuple) and spec and all(isinstance(s, str) for s in spec):
@@ -76,10 +81,26 @@ def _control(name: str, spec: Any) -> W.ValueWidget | None:
         if all(isinstance(s, int) for s in spec):
             return W.IntSlider(value=value if value is not None else (low + high) // 2,
                                min=low, max=high, step=1, **common)
-        step = (high - low) / 200
-        return W.FloatSlider(value=value if value is not None else (low + high) / 2,
-                             min=low, max=high, step=step, readout_format=".4g", **common)
+        value = value if value is not None else (low + high) / 2
+        return W.FloatSlider(value=value, min=low, max=high, step=_grid_step(low, high, value),
+                             readout_format=".4g", **common)
     return None
+
+
+def _grid_step(low: float, high: float, value: float, count: int = 200) -> float:
+    """A step of about ``(high - low) / count`` whose grid from ``low`` passes through ``value``.
+
+    The browser snaps a slider to ``low + k * step`` as soon as it is shown and sends the
+    snapped value back; with any other step, the lesson's starting value (gamma = 0.1, say)
+    would silently become 0.1023 before the learner touched anything.
+    """
+    step = float(10.0 ** np.floor(np.log10((high - low) / count)))  # a round decimal step
+    offset = value - low
+    if offset > 0:
+        k = round(offset / step)
+        if not math.isclose(k * step, offset, rel_tol=1e-9, abs_tol=1e-15):
+            step = offset / max(1, math.ceil(offset / step))
+    return step
 
 
 def _format(value: Any) -> str:

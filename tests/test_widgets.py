@@ -95,3 +95,25 @@ def test_notebook_display_includes_a_png_fallback():
 ])
 def test_milestones_mark_where_the_schedule_changes(name, kwargs, steps, expected):
     assert milestone_steps(name, steps, kwargs) == expected
+
+
+@pytest.mark.parametrize("spec", [(0.05, 1.0, 0.1), (0.0, 0.12, 0.0), (0.5, 1.0, 0.9),
+                                  (0.01, 1.0, 0.5), (0.0, 0.05, 0.0123), (1e-4, 0.05, 3e-3)])
+def test_float_sliders_start_on_their_own_grid(spec):
+    # A browser snaps the slider to min + k * step when it first shows it: the starting value
+    # must be on that grid, or the lesson's value changes before anyone moves anything.
+    slider = explore("ExponentialLR", lr=1.0, steps=5, gamma=spec).controls["gamma"] \
+        if spec[0] > 0 else explore("CosineAnnealingLR", lr=1.0, steps=5, T_max=4,
+                                    eta_min=spec).controls["eta_min"]
+    k = (spec[2] - slider.min) / slider.step
+    assert abs(k - round(k)) < 1e-6
+    assert slider.value == spec[2] and slider.min == spec[0] and slider.max == spec[1]
+    assert (spec[1] - spec[0]) / slider.step >= 100          # still fine-grained
+
+
+@pytest.mark.parametrize("value", [0.05, 1e-3, 0.0123, 0.2])
+def test_log_sliders_start_on_their_own_grid(value):
+    slider = explore("StepLR", lr=LogRange(1e-4, 0.25, value), steps=5, step_size=2).controls["lr"]
+    k = (np.log10(value) - slider.min) / slider.step
+    assert abs(k - round(k)) < 1e-6
+    assert 1e-4 <= 10 ** slider.min <= 1.03e-4 and 0.97 * 0.25 <= 10 ** slider.max <= 0.25
