@@ -240,7 +240,7 @@ class Explorer:
         ]
         full |= self._fit_limits(curves)
         if full and len(self._lines) > 1:
-            self.ax.legend(frameon=False, loc="upper right")
+            self.ax.legend(loc="upper right", framealpha=0.85, edgecolor="none")
         self._render(full)
 
     def _fit_limits(self, curves: Curves) -> bool:
