@@ -31,8 +31,8 @@ import numpy as np
 import torch
 from torch.optim import lr_scheduler
 
-__all__ = ["lr_curve", "momentum_curve", "group_lr_curves", "lr_at_epochs", "make_scheduler",
-           "make_optimizer"]
+__all__ = ["lr_curve", "momentum_curve", "group_lr_curves", "scheduler_curve", "lr_at_epochs",
+           "make_scheduler", "make_optimizer"]
 
 COMPOSITES = ("SequentialLR", "ChainedScheduler")
 
@@ -101,23 +101,34 @@ def momentum_curve(name: str, steps: int, lr: float, **kwargs: Any) -> np.ndarra
     return _run(name, steps, lr, lambda opt: float(opt.param_groups[0]["momentum"]), **kwargs)
 
 
-def group_lr_curves(name: str, steps: int, lrs: Sequence[float], **kwargs: Any) -> np.ndarray:
-    """One learning-rate curve per parameter group: shape ``(steps, len(lrs))``.
+def scheduler_curve(build: Callable[[torch.optim.Optimizer], Any], steps: int,
+                    lrs: Sequence[float] = (0.1,)) -> np.ndarray:
+    """The rates of any torch scheduler ``build(optimizer)``, one column per parameter group.
 
-    Each group starts at its own rate in ``lrs``; per-group arguments (such as a list of
-    ``lr_lambda`` functions) are passed through to torch unchanged.
+    The optimizer is SGD with one single-parameter group per entry of ``lrs``.  Row ``k``
+    holds the rates the ``k``-th optimizer step used (read before the ``k``-th
+    ``scheduler.step()``): shape ``(steps, len(lrs))``.
     """
     params = [torch.zeros(1, requires_grad=True) for _ in lrs]
     optimizer = torch.optim.SGD([{"params": [p], "lr": g} for p, g in zip(params, lrs)])
     curves = np.empty((steps, len(lrs)), dtype=np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        scheduler = make_scheduler(name, optimizer, **kwargs)
+        scheduler = build(optimizer)
         for k in range(steps):
             curves[k] = [group["lr"] for group in optimizer.param_groups]
             optimizer.step()
             scheduler.step()
     return curves
+
+
+def group_lr_curves(name: str, steps: int, lrs: Sequence[float], **kwargs: Any) -> np.ndarray:
+    """One learning-rate curve per parameter group: shape ``(steps, len(lrs))``.
+
+    Each group starts at its own rate in ``lrs``; per-group arguments (such as a list of
+    ``lr_lambda`` functions) are passed through to torch unchanged.
+    """
+    return scheduler_curve(lambda optimizer: make_scheduler(name, optimizer, **kwargs), steps, lrs)
 
 
 def lr_at_epochs(name: str, epochs: Sequence[float], lr: float, **kwargs: Any) -> np.ndarray:

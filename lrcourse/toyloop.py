@@ -16,7 +16,10 @@ import io
 import numpy as np
 import torch
 
+from . import reference
+from .chaining import warmup_cosine
 from .schedules import lr_curve
+from .training.checkpoints import load_checkpoint, save_checkpoint
 
 __all__ = ["toy_data", "make_model", "make_optimizer", "make_scheduler", "train_steps",
            "checkpoint", "restore", "per_batch_curves"]
@@ -42,11 +45,7 @@ def make_optimizer(model: torch.nn.Module, lr: float = 0.1) -> torch.optim.SGD:
 
 def make_scheduler(optimizer: torch.optim.Optimizer, warmup: int = 3, total: int = 12):
     """Linear warm-up from 0.1 x lr over ``warmup`` steps, then a cosine to 0 at ``total``."""
-    sched = torch.optim.lr_scheduler
-    return sched.SequentialLR(optimizer, [
-        sched.LinearLR(optimizer, start_factor=0.1, total_iters=warmup),
-        sched.CosineAnnealingLR(optimizer, T_max=total - warmup),
-    ], milestones=[warmup])
+    return reference.make_scheduler("SequentialLR", optimizer, **warmup_cosine(warmup, total))
 
 
 def train_steps(model, optimizer, scheduler, x, y, steps: int) -> list[float]:
@@ -63,10 +62,10 @@ def train_steps(model, optimizer, scheduler, x, y, steps: int) -> list[float]:
 
 
 def checkpoint(model, optimizer, scheduler) -> bytes:
-    """The three state dicts, saved with ``torch.save`` (into bytes instead of a file)."""
+    """The three state dicts, as :func:`lrcourse.training.save_checkpoint` writes them, into
+    bytes instead of a file."""
     buffer = io.BytesIO()
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict()}, buffer)
+    save_checkpoint(buffer, model=model, optimizer=optimizer, scheduler=scheduler)
     return buffer.getvalue()
 
 
@@ -76,10 +75,7 @@ def restore(blob: bytes, model, optimizer, scheduler) -> None:
     Build all three first (building a scheduler writes the optimizer's lr), *then* load the
     optimizer and the scheduler, so that the loaded values are the ones that stay.
     """
-    state = torch.load(io.BytesIO(blob), weights_only=True)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
+    load_checkpoint(io.BytesIO(blob), model=model, optimizer=optimizer, scheduler=scheduler)
 
 
 def per_batch_curves(epochs: int = 10, batches: int = 20, lr: float = 0.1) -> dict[str, np.ndarray]:

@@ -6,7 +6,6 @@ forms themselves.
 """
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -14,23 +13,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lrcourse import reference
 from lrcourse.schedules import SCHEDULES, lr_curve, schedule
 from lrcourse.schedules import modern
 
 
 def stepped(build, steps, lrs=(1.0,)):
-    """Each group's lr before each optimizer step, stepping the scheduler as a training loop does."""
-    params = [torch.zeros(1, requires_grad=True) for _ in lrs]
-    optimizer = torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(params, lrs)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the recipes must be warning-free
-        scheduler = build(optimizer)
-        curve = np.empty((steps, len(lrs)))
-        for k in range(steps):
-            curve[k] = [g["lr"] for g in optimizer.param_groups]
-            optimizer.step()
-            scheduler.step()
-    return curve
+    """Each group's lr before each optimizer step, stepping the scheduler as a training loop
+    does; the ground truth, with any torch warning an error (the recipes must be warning-free)."""
+    return reference.scheduler_curve(build, steps, lrs)
 
 
 def close(ours, torch_curve):

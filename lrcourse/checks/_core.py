@@ -241,17 +241,13 @@ def show_overlay(expected, got, first_diff: int | None, title: str = "",
             return False
         from IPython.display import display
     try:
-        import matplotlib.pyplot as plt
         from IPython.display import Image
 
         from lrcourse import plots
 
         fig = plots.compare(np.asarray(expected), np.asarray(got), labels=("PyTorch", "yours"),
                             first_diff=first_diff, title=title)
-        try:
-            png = plots.to_png(fig)
-        finally:
-            plt.close(fig)
+        png = plots.to_png(fig)  # a pyplot-free Figure: nothing to close
     except Exception:  # noqa: BLE001 - the plot is a bonus; the message is what matters
         return False
     display(Image(data=png, format="png"))

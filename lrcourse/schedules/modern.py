@@ -319,20 +319,11 @@ def inverse_sqrt_scheduler(optimizer: Optimizer, warmup_steps: int, start_factor
 
 
 def recipe_curve(build, steps: int, lrs=(0.1,)) -> np.ndarray:
-    """Learning rates of a torch scheduler ``build(optimizer)``, measured by stepping it.
-
-    The optimizer is SGD with one single-parameter group per entry of ``lrs``.  Returns shape
-    ``(steps,)`` for one group, ``(steps, groups)`` for several: row ``k`` holds the rates
-    the ``k``-th optimizer step used (read before the ``k``-th ``scheduler.step()``).
+    """Learning rates of a torch scheduler ``build(optimizer)``, measured by stepping it
+    (:func:`lrcourse.reference.scheduler_curve`): shape ``(steps,)`` for one group,
+    ``(steps, groups)`` for several.
     """
-    import torch
+    from ..reference import scheduler_curve  # imports torch, which the closed forms do not need
 
-    params = [torch.zeros(1, requires_grad=True) for _ in lrs]
-    optimizer = torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(params, lrs)])
-    scheduler = build(optimizer)
-    curve = np.empty((steps, len(lrs)))
-    for k in range(steps):
-        curve[k] = [group["lr"] for group in optimizer.param_groups]
-        optimizer.step()
-        scheduler.step()
+    curve = scheduler_curve(build, steps, lrs)
     return curve[:, 0] if len(lrs) == 1 else curve

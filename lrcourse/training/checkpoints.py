@@ -24,14 +24,15 @@ its state dict (above), or load the optimizer's state first and only then pass `
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 
 __all__ = ["save_checkpoint", "load_checkpoint", "resume_methods"]
 
 
-def save_checkpoint(path: str | Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+def save_checkpoint(path: str | Path | BinaryIO, *, model: torch.nn.Module,
+                    optimizer: torch.optim.Optimizer,
                     scheduler=None, **extra: Any) -> None:
     """Write the model's, optimizer's and scheduler's state dicts and ``extra`` to ``path``.
 
@@ -46,7 +47,7 @@ def save_checkpoint(path: str | Path, *, model: torch.nn.Module, optimizer: torc
     }, path)
 
 
-def load_checkpoint(path: str | Path, *, model: torch.nn.Module,
+def load_checkpoint(path: str | Path | BinaryIO, *, model: torch.nn.Module,
                     optimizer: torch.optim.Optimizer, scheduler=None) -> dict:
     """Load the states :func:`save_checkpoint` wrote into freshly built objects.
 
