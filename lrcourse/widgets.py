@@ -376,14 +376,10 @@ def explore(name: str, *, lr: Any = 0.1, steps: Any = 100, torch: bool = False,
 
     ``torch=True`` also draws the curve measured from a real ``torch.optim.lr_scheduler`` (as
     dots; slower, it steps torch on every move).  ``momentum=True`` also draws the momentum
-    that CyclicLR/OneCycleLR set, on the same axis.  ``overlay`` adds fixed curves for comparison:
-    ``{"label": (name, {"lr": ..., **kwargs})}``.  ``marks`` draws milestones and restarts.
+    that CyclicLR/OneCycleLR set, on the same axis.  ``overlay`` adds other schedules with
+    fixed parameters for comparison, ``{"label": (name, kwargs)}``, drawn over the explorer's
+    steps from its ``lr`` (or from ``kwargs["lr"]``).  ``marks`` draws milestones and restarts.
     """
-    fixed_overlays = {
-        label: lr_curve(other, int(kw.get("steps", 0)) or _fixed_steps(steps), kw.get("lr", lr if not isinstance(lr, tuple) else lr[-1]),
-                        **{k: v for k, v in kw.items() if k not in ("lr", "steps")})
-        for label, (other, kw) in (overlay or {}).items()
-    }
 
     def compute(lr, steps, **kwargs):
         curves = {name: lr_curve(name, steps, lr, **kwargs)}
@@ -392,8 +388,9 @@ def explore(name: str, *, lr: Any = 0.1, steps: Any = 100, torch: bool = False,
         if torch:
             from . import reference  # imported on demand: torch is slow to import
             curves["PyTorch " + name] = reference.lr_curve(name, steps, lr, **kwargs)
-        for label, y in fixed_overlays.items():
-            curves[label] = y[:steps]
+        for label, (other, other_kwargs) in (overlay or {}).items():
+            other_kwargs = dict(other_kwargs)  # its own lr if given, else the explorer's
+            curves[label] = lr_curve(other, steps, other_kwargs.pop("lr", lr), **other_kwargs)
         return curves
 
     def mark(values):
@@ -404,7 +401,3 @@ def explore(name: str, *, lr: Any = 0.1, steps: Any = 100, torch: bool = False,
                     title=name if title is None else title,
                     ylabel="learning rate / momentum" if momentum else "learning rate",
                     logy=logy, marks=mark)
-
-
-def _fixed_steps(steps: Any) -> int:
-    return int(steps[-1] if isinstance(steps, tuple) else steps)

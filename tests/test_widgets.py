@@ -117,3 +117,10 @@ def test_log_sliders_start_on_their_own_grid(value):
     k = (np.log10(value) - slider.min) / slider.step
     assert abs(k - round(k)) < 1e-6
     assert 1e-4 <= 10 ** slider.min <= 1.03e-4 and 0.97 * 0.25 <= 10 ** slider.max <= 0.25
+
+
+def test_overlay_follows_the_steps_and_lr_sliders():
+    e = explore("ExponentialLR", lr=LogRange(0.01, 1.0, 0.1), steps=(10, 40, 20), gamma=0.9,
+                overlay={"StepLR": ("StepLR", {"step_size": 5, "gamma": 0.5})})
+    e.set(steps=30, lr=1.0)
+    np.testing.assert_allclose(_ydata(e, "StepLR"), 0.5 ** (np.arange(30) // 5))
