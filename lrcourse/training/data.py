@@ -99,7 +99,3 @@ def one_thread():
 
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     return (logits.argmax(dim=1) == y).float().mean().item()
-
-
-def class_counts(dataset: TensorDataset) -> np.ndarray:
-    return np.bincount(dataset.tensors[1].numpy(), minlength=N_CLASSES)
