@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 
-import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
