@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.optim import lr_scheduler as L
 
-from lrcourse import chaining
+from lrcourse.lessons import chaining
 
 
 def stepped(build, steps, lr=1.0):

@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from lrcourse import TORCH_SCHEDULERS, cheatsheet, plots, reference
+from lrcourse import TORCH_SCHEDULERS, plots, reference
+from lrcourse.lessons import cheatsheet
 
 
 def test_one_entry_per_torch_scheduler_in_course_order():

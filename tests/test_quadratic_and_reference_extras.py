@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lrcourse.quadratic import descend, loss, stability_limit
+from lrcourse.lessons.quadratic import descend, loss, stability_limit
 from lrcourse.reference import group_lr_curves, lr_at_epochs
 
 

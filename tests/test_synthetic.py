@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from lrcourse import synthetic
+from lrcourse.lessons import synthetic
 
 
 def torch_plateau_lrs(metrics, lr=0.1, **kwargs):

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import torch
 
-from lrcourse import toyloop
+from lrcourse.lessons import toyloop
 
 
 def fresh(seed=0):

@@ -32,7 +32,6 @@ import torch
 from torch.optim.lr_scheduler import LRScheduler
 
 from lrcourse import reference
-from lrcourse.chaining import warmup_cosine
 
 from ._core import (
     CheckFailed, as_number, compare_curves, format_call, learner_facing, passed, raised,
@@ -53,8 +52,11 @@ def expected_curve(base_lr: float, warmup_steps: int, total_steps: int, start_fa
                    eta_min: float) -> np.ndarray:
     """The same schedule built from torch's own schedulers (see the module doc)."""
     return reference.lr_curve(
-        "SequentialLR", total_steps, base_lr,
-        **warmup_cosine(warmup_steps, total_steps, start_factor=start_factor, eta_min=eta_min),
+        "SequentialLR", total_steps, base_lr, milestones=[warmup_steps],
+        schedulers=[("LinearLR", dict(start_factor=start_factor, end_factor=1.0,
+                                      total_iters=warmup_steps)),
+                    ("CosineAnnealingLR", dict(T_max=total_steps - warmup_steps,
+                                               eta_min=eta_min))],
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .schedules import lr_curve
+from lrcourse.schedules import lr_curve
 
 __all__ = ["validation_loss", "reductions", "plateau_curves", "plateau_marks",
            "describe_reductions"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .schedules import lr_curve
+from lrcourse.schedules import lr_curve
 
 __all__ = ["warmup_cosine", "sequential_curves", "chained_curves"]
 

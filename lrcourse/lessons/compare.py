@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import plots, reference
-from .schedules import lr_curve
+from lrcourse import plots, reference
+from lrcourse.schedules import lr_curve
 
 __all__ = ["agree_with_torch", "side_by_side", "lr_table", "first_steps"]
 

@@ -16,10 +16,11 @@ import io
 import numpy as np
 import torch
 
-from . import reference
+from lrcourse import reference
+from lrcourse.schedules import lr_curve
+from lrcourse.training.checkpoints import load_checkpoint, save_checkpoint
+
 from .chaining import warmup_cosine
-from .schedules import lr_curve
-from .training.checkpoints import load_checkpoint, save_checkpoint
 
 __all__ = ["toy_data", "make_model", "make_optimizer", "make_scheduler", "train_steps",
            "checkpoint", "restore", "per_batch_curves"]

@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from lrcourse.schedules import TORCH_SCHEDULERS, lr_curve
+from lrcourse.widgets import milestone_steps
+
 from .chaining import warmup_cosine
-from .schedules import TORCH_SCHEDULERS, lr_curve
 from .synthetic import reductions, validation_loss
-from .widgets import milestone_steps
 
 __all__ = ["STEPS", "LR", "Entry", "ENTRIES", "kwargs_for", "curves", "marks", "table",
            "inverse_time", "slowing_factor", "pair", "choices",

@@ -1,0 +1,19 @@
+"""What single lessons stand on: small helpers that serve one notebook each.
+
+The library's layers (``schedules``, ``reference``, ``plots``, ``widgets``, ``checks``,
+``release``, ``grading``, ``training``) never import from here; lessons import from both.
+
+    compare      one-line "compare with PyTorch" and "check the claim" helpers (every lesson)
+    quadratic    SGD on a noisy 2-D bowl (lesson 00: what a learning rate does)
+    synthetic    a simulated validation loss with a plateau you can move (lesson 07)
+    chaining     ready-made SequentialLR / ChainedScheduler members (lessons 08, 09)
+    toyloop      a visible eight-line training loop on a toy problem (lesson 09)
+    cheatsheet   one representative setting of every scheduler (lesson 10)
+
+The compare helpers are re-exported, so a lesson writes
+``from lrcourse.lessons import agree_with_torch, lr_table, side_by_side``.
+"""
+
+from .compare import agree_with_torch, first_steps, lr_table, side_by_side
+
+__all__ = ["agree_with_torch", "side_by_side", "lr_table", "first_steps"]
