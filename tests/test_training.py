@@ -333,6 +333,34 @@ def test_resume_needs_the_factory_again(tmp_path):
     assert resumed.run(progress=False).lr[SPE] == pytest.approx(0.05 * 0.9)
 
 
+def test_save_refuses_a_checkpoint_that_weights_only_loading_would_refuse(tmp_path):
+    # np.cos returns numpy.float64: LambdaLR writes it into the optimizer's lr, torch.save
+    # pickles it, and torch.load(weights_only=True), what resume uses, refuses the file.
+    factory = lambda opt: lr_scheduler.LambdaLR(opt, lambda e: np.cos(e / 10))  # noqa: E731
+    t = Trainer(TrainConfig(factory, epochs=2))
+    t.run(until=1, progress=False)
+    with pytest.raises(ValueError, match=r"optimizer\['param_groups'\]\[0\]\['lr'\] holds a "
+                                         r"numpy\.float64.*float\("):
+        t.save(tmp_path / "np.pt")
+    with pytest.raises(Exception):                 # the refusal the check anticipates
+        torch.load(tmp_path / "np.pt", weights_only=True)
+
+    fixed = lambda opt: lr_scheduler.LambdaLR(opt, lambda e: math.cos(e / 10))  # noqa: E731
+    t = Trainer(TrainConfig(fixed, epochs=2))
+    t.run(until=1, progress=False)
+    t.save(tmp_path / "math.pt")                   # plain floats: saved and loadable
+    assert torch.load(tmp_path / "math.pt", weights_only=True)["epoch"] == 1
+
+
+def test_first_unplain_names_the_entry_and_accepts_plain_data():
+    from lrcourse.training.loop import _first_unplain
+
+    plain = {"a": [1, 2.5, "x", None, True, torch.zeros(2)], "b": {"c": (1, 2)}}
+    assert _first_unplain(plain) is None
+    where, value = _first_unplain({"a": [1.0, {"b": np.float64(0.5)}]})
+    assert where == "a[1]['b']" and type(value) is np.float64
+
+
 RESUME = textwrap.dedent("""
     import json, sys
     from lrcourse.training import Trainer
