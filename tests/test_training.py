@@ -250,9 +250,26 @@ def test_find_lr_sweeps_exponentially_and_suggests_inside_the_range():
     assert r.suggestion == pytest.approx(r.lr_at_min / 10)
     # the smoothed loss at the minimum is below where it started, and the reasoning says so
     assert r.smoothed.min() < r.smoothed[0] and f"{r.suggestion:.3g}" in str(r)
+    # where the suggestion sits is read off the measured slope, not asserted by the rule
+    k = int(np.argmin(np.abs(np.log(r.lrs) - np.log(r.suggestion))))
+    falling = np.gradient(r.smoothed, np.log(r.lrs))[k] < 0
+    assert ("still falling there" in str(r)) == falling
+    assert ("not falling there" in str(r)) == (not falling)
     # bias-corrected moving average: the first smoothed value is the first loss itself
     assert r.smoothed[0] == pytest.approx(r.losses[0])
     assert r.smoothed[1] == pytest.approx((0.09 * r.losses[0] + 0.1 * r.losses[1]) / 0.19)
+
+
+def test_find_lr_says_when_the_suggestion_is_not_on_the_falling_part():
+    from lrcourse.training.lr_finder import _suggest
+
+    lrs = np.geomspace(1e-3, 1.0, 40)
+    # flat until 0.1, then falling to a minimum near 0.5, then rising: lr_at_min / 10 = 0.05
+    # lies on the flat part, where the slope is 0
+    smoothed = np.where(lrs < 0.1, 2.0, 2.0 - 1.5 * np.log10(lrs / 0.1) / np.log10(5))
+    smoothed = np.where(lrs > 0.5, 0.5 + 3 * (lrs - 0.5), smoothed)
+    r = _suggest(lrs, smoothed, smoothed, 1e-3, 1.0, True, 40)
+    assert "not falling there" in str(r)
 
 
 def test_find_lr_cycles_a_short_loader_and_stops_when_the_loss_explodes():

@@ -226,8 +226,12 @@ def _suggest(lrs, losses, smoothed, start_lr, end_lr, stopped_early, num_steps) 
         lines.append(f"It was still falling at end_lr = {end_lr:.3g}: the sweep may have ended "
                      "too soon; try a larger end_lr.")
     else:
-        lines.append("Past the minimum the steps are too large and the loss rises.")
-    lines.append(f"Suggestion: lr = {suggestion:.3g}, one tenth of the rate at the minimum, "
-                 "still on the falling part of the curve, safely below the unstable region.")
+        lines.append("Past the minimum the loss rises: the steps have become too large.")
+    # Say where the suggestion sits on the curve as measured, not as the rule of thumb hopes.
+    i_sug = int(np.argmin(np.abs(log_lr - math.log(suggestion))))
+    where = ("the smoothed loss is still falling there" if slope[i_sug] < 0 else
+             "but the smoothed loss is not falling there: read the curve before using it")
+    lines.append(f"Suggestion: lr = {suggestion:.3g}, one tenth of the rate at the minimum "
+                 f"(a rule of thumb); {where}.")
     return LRFinderResult(lrs, losses, smoothed, float(start_lr), float(end_lr), lr_min,
                           steepest, suggestion, stopped_early, "\n".join(lines))
