@@ -67,7 +67,8 @@ def test_warmup_cosine_rejects_bad_lengths():
 
 def test_member_examples_cover_every_kind_of_member():
     kinds = {name for name, _ in chaining.MEMBER_EXAMPLES.values()}
-    assert kinds == set(TORCH_SCHEDULERS) - {"ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"}
+    composites = {"ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"}
+    assert kinds == set(TORCH_SCHEDULERS) - composites
 
 
 def test_product_of_own_curves_by_hand():

@@ -45,7 +45,8 @@ def test_table():
     assert len(lines) == 2 + 15
     assert lines[0] == ("| scheduler | usually stepped per | key parameters "
                         "| when to use (a rule of thumb) |")
-    assert lines[1 + TORCH_SCHEDULERS.index("OneCycleLR") + 1].startswith("| `OneCycleLR` | batch |")
+    row = lines[1 + TORCH_SCHEDULERS.index("OneCycleLR") + 1]
+    assert row.startswith("| `OneCycleLR` | batch |")
 
 
 def test_choices_and_pair():

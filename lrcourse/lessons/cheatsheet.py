@@ -87,10 +87,12 @@ ENTRIES: dict[str, Entry] = {
         "SGDR: periodic restarts, snapshot ensembles, runs of open length"),
     "CyclicLR": Entry(
         dict(base_lr=0.01, max_lr=0.1, step_size_up=10), "batch",
-        "base_lr, max_lr, step_size_up, mode", "Smith's recipe: bounds from an LR range test (lesson 12)"),
+        "base_lr, max_lr, step_size_up, mode",
+        "Smith's recipe: bounds from an LR range test (lesson 12)"),
     "OneCycleLR": Entry(
         dict(max_lr=0.1, total_steps=100), "batch", "max_lr, total_steps, pct_start",
-        "a fixed budget of steps; Smith reports much faster training ('super-convergence') in some settings"),
+        "a fixed budget of steps; Smith reports much faster training ('super-convergence') "
+        "in some settings"),
     "ReduceLROnPlateau": Entry(
         dict(metrics=None, patience=5, factor=0.5), "epoch, after validation: step(metric)",
         "patience, factor, threshold, cooldown, min_lr",
@@ -101,7 +103,8 @@ ENTRIES: dict[str, Entry] = {
     "ChainedScheduler": Entry(
         dict(schedulers=[("ExponentialLR", dict(gamma=0.98)),
                          ("MultiStepLR", dict(milestones=[50], gamma=0.2))]),
-        "epoch", "schedulers", "several multiplicative effects at once (lesson 8 for the members that do not multiply)"),
+        "epoch", "schedulers",
+        "several multiplicative effects at once (lesson 8 for the members that do not multiply)"),
 }
 
 
@@ -274,8 +277,8 @@ FORMULAS: dict[str, Formula] = {
     "LambdaLR": Formula(r"$\eta_0\,\lambda(t)$", _lambda),
     "MultiplicativeLR": Formula(r"$\eta_0 \prod_{j=1}^{t} \lambda(j)$", _multiplicative),
     "StepLR": Formula(r"$\eta_0\,\gamma^{\lfloor t/s \rfloor}$", _step),
-    "MultiStepLR": Formula(r"$\eta_0\,\gamma^{\#\{i:\,m_i \le t\}}$ (a repeated milestone counts twice)",
-                           _multistep),
+    "MultiStepLR": Formula(
+        r"$\eta_0\,\gamma^{\#\{i:\,m_i \le t\}}$ (a repeated milestone counts twice)", _multistep),
     "ConstantLR": Formula(r"$\eta_0\,f$ for $t < T$, then $\eta_0$", _constant),
     "LinearLR": Formula(r"$\eta_0\,\bigl(s + (e - s)\min(t, T)/T\bigr)$", _linear),
     "ExponentialLR": Formula(r"$\eta_0\,\gamma^t$", _exponential),
