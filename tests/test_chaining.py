@@ -48,7 +48,7 @@ def test_sequential_and_chained_match_torch(total_iters, T_max):
     seq = stepped(lambda o: L.SequentialLR(o, members(o), milestones=[5]), 30, 0.5)
     chain = stepped(lambda o: L.ChainedScheduler(members(o)), 30, 0.5)
     assert np.allclose(curves["SequentialLR (hand over)"], seq, rtol=1e-12)
-    assert np.allclose(curves["ChainedScheduler (multiply)"], chain, rtol=1e-12)
+    assert np.allclose(curves["ChainedScheduler (stepped together)"], chain, rtol=1e-12)
 
 
 def test_chained_is_the_product_of_the_members():

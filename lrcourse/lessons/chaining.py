@@ -57,13 +57,14 @@ def sequential_curves(steps: int = 100, lr: float = 0.1, *, milestone: int = 10,
                       total_iters: int = 10, T_max: int = 90, start_factor: float = 0.1,
                       eta_min: float = 0.0) -> dict[str, np.ndarray]:
     """LinearLR then CosineAnnealingLR handed over at ``milestone`` (SequentialLR), beside the
-    same two members multiplied at every step (ChainedScheduler)."""
+    same two members both stepped at every step (ChainedScheduler: a product of their factors
+    only while ``eta_min = 0`` and ``t <= T_max``, see :func:`member_behaviour`)."""
     kwargs = warmup_cosine(milestone, milestone + T_max, start_factor=start_factor,
                            eta_min=eta_min, total_iters=total_iters, T_max=T_max)
     return {
         "SequentialLR (hand over)": lr_curve("SequentialLR", steps, lr, **kwargs),
-        "ChainedScheduler (multiply)": lr_curve("ChainedScheduler", steps, lr,
-                                                schedulers=kwargs["schedulers"]),
+        "ChainedScheduler (stepped together)": lr_curve("ChainedScheduler", steps, lr,
+                                                        schedulers=kwargs["schedulers"]),
     }
 
 
