@@ -232,7 +232,8 @@ def test_find_lr_restores_model_optimizer_and_data_order():
     after = snapshot(model, optimizer)
     assert all(torch.equal(before[0][k], after[0][k]) for k in before[0])
     assert after[1] == [0.03]
-    assert all(torch.equal(before[2][p][n], after[2][p][n]) for p in before[2] for n in before[2][p])
+    assert all(torch.equal(before[2][p][n], after[2][p][n])
+               for p in before[2] for n in before[2][p])
     assert torch.equal(loader.generator.get_state(), gen_before)
     assert torch.equal(torch.get_rng_state(), rng_before)
     assert model.training

@@ -75,7 +75,8 @@ def test_smoothing_explorer_readout_follows_the_beta_slider():
             avg = beta * avg + (1 - beta) * value
             smoothed.append(avg / (1 - beta ** (k + 1)))
         k_min = int(np.argmin(smoothed))
-        assert f"beta = {beta:.2f}) lowest at step {k_min}, lr = {lrs[k_min]:.3g}" in e.readout.value
+        expected = f"beta = {beta:.2f}) lowest at step {k_min}, lr = {lrs[k_min]:.3g}"
+        assert expected in e.readout.value
         readouts[beta] = e.readout.value
         np.testing.assert_allclose(e._lines["smoothed"].get_ydata(), smoothed, rtol=1e-12)
     assert len(set(readouts.values())) == 3

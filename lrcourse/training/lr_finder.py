@@ -114,15 +114,16 @@ def _batches(loader: Iterable, steps: int):
                              "smaller than batch_size with drop_last=True?)")
 
 
-def find_lr(model: torch.nn.Module, loader: Iterable, optimizer: torch.optim.Optimizer | None = None,
-            *, loss_fn: Callable = F.cross_entropy, start_lr: float = 1e-5, end_lr: float = 10.0,
+def find_lr(model: torch.nn.Module, loader: Iterable,
+            optimizer: torch.optim.Optimizer | None = None, *, loss_fn: Callable = F.cross_entropy, start_lr: float = 1e-5, end_lr: float = 10.0,
             num_steps: int = 100, beta: float = 0.9, diverge: float = 4.0,
             progress: bool = True) -> LRFinderResult:
     """Sweep the learning rate from ``start_lr`` to ``end_lr`` over ``num_steps`` batches.
 
     ``optimizer`` defaults to SGD with momentum 0.9 on ``model.parameters()``; pass the one you
-    will train with (the useful range depends on it: Adam's is not SGD's).  Every parameter group gets the same swept rate.  ``loader`` yields
-    ``(inputs, targets)`` and is restarted if it has fewer than ``num_steps`` batches.
+    will train with (the useful range depends on it: Adam's is not SGD's).  Every parameter
+    group gets the same swept rate.  ``loader`` yields ``(inputs, targets)`` and is restarted if
+    it has fewer than ``num_steps`` batches.
 
     The suggestion is one tenth of the rate at which the smoothed loss is lowest: at the
     minimum the loss has already stopped improving and the rates just above it make training
