@@ -220,8 +220,9 @@ def missing_library(name: str) -> str | None:
         else:
             raise ValueError(f"missing_library knows 'transformers' and 'timm', not {name!r}")
     except ImportError as exc:
-        return (f"{name} is not installed ({exc}); `pip install {name}=="
-                f"{LIBRARY_VERSIONS[name]}`{' --no-deps' if name == 'timm' else ''} adds it")
+        flag = "--no-deps " if name == "timm" else ""  # timm's dependencies bring torchvision
+        return (f"{name} is not installed ({exc}); `pip install {flag}{name}=="
+                f"{LIBRARY_VERSIONS[name]}` adds it")
     return None
 
 
@@ -271,7 +272,7 @@ def timm_cosine_lr_scheduler():
             from timm.scheduler.cosine_lr import CosineLRScheduler
 
             return CosineLRScheduler
-        except ImportError:
+        except Exception:  # noqa: BLE001 - a torchvision built for another torch fails in many ways
             pass
     alias = "_lrcourse_timm_scheduler"
     if f"{alias}.cosine_lr" in sys.modules:

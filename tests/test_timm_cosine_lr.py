@@ -302,3 +302,19 @@ def test_reference_stepping_is_warning_free():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         reference.timm_cosine_curve(10, 0.1, t_initial=5)
+
+
+@needs_timm
+def test_timm_is_loaded_without_torchvision():
+    import importlib.util
+    import sys
+
+    cls = reference.timm_cosine_lr_scheduler()
+    assert cls.__name__ == "CosineLRScheduler"
+    if importlib.util.find_spec("torchvision") is None:
+        assert "torchvision" not in sys.modules
+
+
+def test_missing_library_knows_only_the_two_libraries():
+    with pytest.raises(ValueError, match="knows 'transformers' and 'timm'"):
+        reference.missing_library("fastai")
