@@ -147,3 +147,176 @@ def lr_at_epochs(name: str, epochs: Sequence[float], lr: float, **kwargs: Any) -
             scheduler.step(epoch)
             curve[k] = optimizer.param_groups[0]["lr"]
     return curve
+
+
+# ---------------------------------------------------------------------------------------------
+# Beyond torch.optim.lr_scheduler: SWALR, and the real transformers and timm when installed
+# ---------------------------------------------------------------------------------------------
+
+def _groups_optimizer(lrs: Sequence[float]) -> torch.optim.SGD:
+    params = [torch.zeros(1, requires_grad=True) for _ in lrs]
+    return torch.optim.SGD([{"params": [p], "lr": g} for p, g in zip(params, lrs)])
+
+
+def _as_groups(lr) -> tuple[list[float], bool]:
+    if isinstance(lr, (list, tuple, np.ndarray)):
+        return [float(x) for x in lr], True
+    return [float(lr)], False
+
+
+def swalr_curve(steps: int, lr, swa_lr, anneal_epochs: int = 10, anneal_strategy: str = "cos",
+                swa_start: int = 0, scheduler: tuple[str, dict[str, Any]] | None = None
+                ) -> np.ndarray:
+    """The rates of the SWA recipe, by stepping a real ``torch.optim.swa_utils.SWALR``.
+
+    The loop of torch's documentation: the first scheduler (``scheduler``, a ``(name, kwargs)``
+    pair of an ``lr_scheduler`` class, or none) and SWALR are both built before training, in
+    that order; after step ``k`` the first one steps while ``k < swa_start`` and SWALR from then
+    on::
+
+        for k in range(steps):
+            curve[k] = lrs of the groups; optimizer.step()
+            first.step() if k < swa_start else swalr.step()
+
+    ``lr`` is one rate (returns shape ``(steps,)``) or one per parameter group (returns
+    ``(steps, groups)``); ``swa_lr`` likewise may be a list, one per group.
+    """
+    from torch.optim.swa_utils import SWALR
+
+    lrs, several = _as_groups(lr)
+    optimizer = _groups_optimizer(lrs)
+    curve = np.empty((steps, len(lrs)), dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first = None if scheduler is None else make_scheduler(scheduler[0], optimizer,
+                                                              **scheduler[1])
+        swa = SWALR(optimizer, swa_lr=swa_lr, anneal_epochs=anneal_epochs,
+                    anneal_strategy=anneal_strategy)
+        for k in range(steps):
+            curve[k] = [group["lr"] for group in optimizer.param_groups]
+            optimizer.step()
+            if k < swa_start:
+                if first is not None:
+                    first.step()
+            else:
+                swa.step()
+    return curve if several else curve[:, 0]
+
+
+#: Pinned versions the optional comparisons were checked with (``./course test`` installs them).
+LIBRARY_VERSIONS = {"transformers": "5.23.0", "timm": "1.0.31"}
+
+
+def missing_library(name: str) -> str | None:
+    """Why the real ``"transformers"`` or ``"timm"`` cannot be compared with here, or None.
+
+    The course never needs them: lessons and tests use this to say what they skip.
+    """
+    try:
+        if name == "transformers":
+            import transformers.optimization  # noqa: F401
+        elif name == "timm":
+            timm_cosine_lr_scheduler()
+        else:
+            raise ValueError(f"missing_library knows 'transformers' and 'timm', not {name!r}")
+    except ImportError as exc:
+        flag = "--no-deps " if name == "timm" else ""  # timm's dependencies bring torchvision
+        return (f"{name} is not installed ({exc}); `pip install {flag}{name}=="
+                f"{LIBRARY_VERSIONS[name]}` adds it")
+    return None
+
+
+def transformers_curve(name: str, steps: int, lr, **kwargs: Any) -> np.ndarray:
+    """The rates of transformers' schedule ``name`` (e.g. ``"get_cosine_schedule_with_warmup"``),
+    built by transformers itself on an SGD optimizer and stepped once per optimizer step.
+
+    ``lr`` is one rate or one per group (the optimizer's default rate, which
+    ``get_polynomial_decay_schedule_with_warmup`` reads, is the first).  Raises ImportError when
+    transformers is not installed (see :func:`missing_library`).
+    """
+    import transformers.optimization as hf
+
+    lrs, several = _as_groups(lr)
+    factory = getattr(hf, name, None)
+    if factory is None or not name.startswith("get_"):
+        raise ValueError(f"transformers.optimization has no schedule called {name!r}")
+    params = [torch.zeros(1, requires_grad=True) for _ in lrs]
+    optimizer = torch.optim.SGD([{"params": [p], "lr": g} for p, g in zip(params, lrs)],
+                                lr=lrs[0])
+    curve = np.empty((steps, len(lrs)), dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scheduler = factory(optimizer, **kwargs)
+        for k in range(steps):
+            curve[k] = [group["lr"] for group in optimizer.param_groups]
+            optimizer.step()
+            scheduler.step()
+    return curve if several else curve[:, 0]
+
+
+def timm_cosine_lr_scheduler():
+    """timm's ``CosineLRScheduler`` class, from the installed timm.
+
+    ``import timm`` also imports torchvision, which PyPI may only offer for another torch than
+    the course's; timm's scheduler modules themselves need only torch.  So when the normal import
+    fails, the two files (``timm/scheduler/scheduler.py`` and ``cosine_lr.py``) are loaded on
+    their own, unchanged, as a private package.  Raises ImportError when timm is not installed.
+    """
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    if importlib.util.find_spec("torchvision") is not None:
+        try:
+            from timm.scheduler.cosine_lr import CosineLRScheduler
+
+            return CosineLRScheduler
+        except Exception:  # noqa: BLE001 - a torchvision built for another torch fails in many ways
+            pass
+    alias = "_lrcourse_timm_scheduler"
+    if f"{alias}.cosine_lr" in sys.modules:
+        return sys.modules[f"{alias}.cosine_lr"].CosineLRScheduler
+    spec = importlib.util.find_spec("timm")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("No module named 'timm'")
+    folder = f"{list(spec.submodule_search_locations)[0]}/scheduler"
+    package = types.ModuleType(alias)
+    package.__path__ = [folder]
+    sys.modules[alias] = package
+    try:
+        return importlib.import_module(f"{alias}.cosine_lr").CosineLRScheduler
+    except Exception as exc:
+        for key in [k for k in sys.modules if k == alias or k.startswith(alias + ".")]:
+            del sys.modules[key]
+        raise ImportError(f"timm's scheduler could not be loaded on its own: {exc}") from exc
+
+
+def timm_cosine_curve(steps: int, lr, updates_per_epoch: int = 1, **kwargs: Any) -> np.ndarray:
+    """The rates of timm's real ``CosineLRScheduler(optimizer, **kwargs)``, stepped as timm's
+    ``train.py`` steps it: ``step_update(num_updates)`` after every optimizer step and
+    ``step(epoch + 1)`` after every ``updates_per_epoch`` of them.
+
+    Element ``k`` is the rate of the ``k``-th optimizer step.  ``lr`` is one rate or one per
+    group.  Raises ImportError when timm is not installed (see :func:`missing_library`).
+    """
+    cls = timm_cosine_lr_scheduler()
+    lrs, several = _as_groups(lr)
+    optimizer = _groups_optimizer(lrs)
+    curve = np.empty((steps, len(lrs)), dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scheduler = cls(optimizer, **kwargs)
+        updates = 0
+        for k in range(steps):
+            curve[k] = [group["lr"] for group in optimizer.param_groups]
+            optimizer.step()
+            updates += 1
+            scheduler.step_update(num_updates=updates)
+            if updates % updates_per_epoch == 0:
+                scheduler.step(updates // updates_per_epoch)
+    return curve if several else curve[:, 0]
+
+
+__all__ += ["swalr_curve", "missing_library", "transformers_curve", "timm_cosine_lr_scheduler",
+            "timm_cosine_curve", "LIBRARY_VERSIONS"]

@@ -31,6 +31,13 @@ stamp=".venv/.lrcourse-$what-$hash"
 if [ ! -e "$stamp" ] && ! { [ "$what" = lab ] && [ -e ".venv/.lrcourse-test-$hash" ]; }; then
   echo "lrcourse: installing lrcourse$extras (editable)"
   "${PIP[@]}" -e ".$extras"
+  if [ "$what" = test ]; then
+    # timm, the ground truth for lrcourse.schedules.timm_cosine_lr, WITHOUT its dependencies:
+    # they include torchvision, which would bring another (CUDA) torch.  Its scheduler modules
+    # need only torch (lrcourse.reference loads them on their own); the tests skip without it.
+    "${PIP[@]}" --no-deps "timm==1.0.31" \
+      || echo "lrcourse: timm not installed; its optional tests will be skipped" >&2
+  fi
   touch "$stamp"
 fi
 

@@ -74,16 +74,16 @@ def test_first_cut_two_steps_after_patience_runs_out(patience):
     # step 20+patience+1, so the cut shows at step 20+patience+2.
     curves = synthetic.plateau_curves(60, 0.1, plateau_start=20, plateau_length=10,
                                       patience=patience, factor=0.5)
-    cuts = synthetic.reductions(curves["learning rate / initial"])
+    cuts = synthetic.reductions(curves[synthetic.RATE])
     assert cuts[0] == 20 + patience + 2
     metrics = synthetic.validation_loss(60, plateau_start=20, plateau_length=10)
-    assert np.allclose(curves["learning rate / initial"] * 0.1,
+    assert np.allclose(curves[synthetic.RATE] * 0.1,
                        torch_plateau_lrs(metrics, 0.1, patience=patience, factor=0.5))
 
 
 def test_no_cut_when_the_plateau_is_within_patience():
     curves = synthetic.plateau_curves(80, 0.1, plateau_start=20, plateau_length=5, patience=5)
-    assert synthetic.reductions(curves["learning rate / initial"]) == []
+    assert synthetic.reductions(curves[synthetic.RATE]) == []
 
 
 def test_drift_counts_as_progress_only_below_the_threshold():
@@ -96,5 +96,5 @@ def test_drift_counts_as_progress_only_below_the_threshold():
 
 
 def test_describe_reductions():
-    text = synthetic.describe_reductions({}, {"learning rate / initial": [1, 1, 0.5, 0.5, 0.25]})
+    text = synthetic.describe_reductions({}, {synthetic.RATE: [1, 1, 0.5, 0.5, 0.25]})
     assert text == "reductions at steps: 2, 4; final rate = 0.25 x the initial rate"

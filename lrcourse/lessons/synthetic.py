@@ -26,7 +26,12 @@ import numpy as np
 from lrcourse.schedules import lr_curve
 
 __all__ = ["validation_loss", "reductions", "plateau_curves", "plateau_marks",
-           "describe_reductions"]
+           "describe_reductions", "LOSS", "RATE"]
+
+#: The keys (and legend labels) of :func:`plateau_curves`.  The rate's label starts with the
+#: scheduler's name, so a plot can tell that it is piecewise constant.
+LOSS = "validation loss / first"
+RATE = "ReduceLROnPlateau rate / initial"
 
 
 def validation_loss(steps: int, *, plateau_start: int = 30, plateau_length: int = 25,
@@ -73,18 +78,18 @@ def plateau_curves(steps: int = 100, lr: float = 0.1, *, plateau_start: int = 30
     loss = validation_loss(steps, plateau_start=plateau_start, plateau_length=plateau_length,
                            drift=drift, noise=noise, seed=seed)
     lrs = lr_curve("ReduceLROnPlateau", steps, lr, metrics=loss, **plateau_kwargs)
-    return {"validation loss / first": loss / loss[0], "learning rate / initial": lrs / lr}
+    return {LOSS: loss / loss[0], RATE: lrs / lr}
 
 
 def plateau_marks(values: dict) -> list[int]:
     """The reduction steps for an explorer's current values (its ``marks=`` callback)."""
     curves = plateau_curves(**values)
-    return reductions(curves["learning rate / initial"])
+    return reductions(curves[RATE])
 
 
 def describe_reductions(values: dict, curves: dict) -> str:
     """An explorer read-out: where the rate was cut and where it ended (``describe=``)."""
-    lrs = curves["learning rate / initial"]
+    lrs = curves[RATE]
     cuts = reductions(lrs)
     where = ", ".join(map(str, cuts)) if cuts else "none"
     return f"reductions at steps: {where}; final rate = {lrs[-1]:.3g} x the initial rate"

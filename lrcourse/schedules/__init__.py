@@ -15,7 +15,21 @@ module                           schedules
 :mod:`.plateau`                  ``reduce_lr_on_plateau``
 :mod:`.compose`                  ``sequential_lr``, ``chained_scheduler``
 :mod:`.modern`                   ``warmup_cosine``, ``warmup_stable_decay``, ``inverse_sqrt``
+:mod:`.swa`                      ``swalr`` (``torch.optim.swa_utils.SWALR``, alone or after
+                                 another schedule)
+:mod:`.huggingface`              ``linear_schedule_with_warmup``,
+                                 ``cosine_schedule_with_warmup``,
+                                 ``cosine_with_hard_restarts_schedule_with_warmup``,
+                                 ``polynomial_decay_schedule_with_warmup``,
+                                 ``inverse_sqrt_schedule``, ``wsd_schedule`` (transformers)
+:mod:`.timm_cosine_lr`           ``timm_cosine`` (timm's ``CosineLRScheduler``)
 ===============================  ==========================================================
+
+The schedules of other libraries are registered under the name their library gives them:
+``"SWALR"``, transformers' function names (``"get_cosine_schedule_with_warmup"``, ...) and
+``"CosineLRScheduler"`` (see :data:`LIBRARY_SCHEDULERS`); their keyword arguments are the
+library's own.  :mod:`.modern`, :mod:`.huggingface` and :mod:`.timm_cosine_lr` also hold *torch
+recipes*: functions that build the same schedule on an optimizer from torch's classes.
 
 The uniform entry point takes torch's class name and keyword arguments::
 
@@ -86,6 +100,22 @@ try:  # recipes torch does not ship as classes (warm-up + cosine, WSD, inverse s
 except ImportError:  # pragma: no cover - the module is added alongside this one
     pass
 
+from .huggingface import TRANSFORMERS_NAMES  # noqa: E402
+from .swa import swalr  # noqa: E402
+from .timm_cosine_lr import timm_cosine  # noqa: E402
+
+SCHEDULES["SWALR"] = swalr
+SCHEDULES.update(TRANSFORMERS_NAMES)
+SCHEDULES["CosineLRScheduler"] = timm_cosine
+
+#: Schedulers that are not ``torch.optim.lr_scheduler`` classes, by the library that ships them
+#: (all in ``SCHEDULES``; ``TORCH_SCHEDULERS`` keeps meaning the ``lr_scheduler`` classes).
+LIBRARY_SCHEDULERS: dict[str, tuple[str, ...]] = {
+    "torch.optim.swa_utils": ("SWALR",),
+    "transformers": tuple(TRANSFORMERS_NAMES),
+    "timm": ("CosineLRScheduler",),
+}
+
 _TORCH_ONLY_ARGS = {
     "optimizer": "lr_curve builds no optimizer: pass the optimizer's learning rate as lr",
     "last_epoch": "lr_curve always draws the schedule from its start (last_epoch=-1)",
@@ -134,7 +164,10 @@ def _evaluate(table: dict[str, Schedule], name: str, steps: int, lr: float, kwar
 def lr_curve(name: str, steps: int, lr: float, **kwargs: Any) -> np.ndarray:
     """The learning rate of each of ``steps`` optimizer steps under torch's scheduler ``name``.
 
-    ``kwargs`` are the scheduler's own keyword arguments, named as torch names them.  For
+    ``name`` is a key of ``SCHEDULES``: a torch class name, a modern recipe, or the name another
+    library gives its schedule (``"SWALR"``, ``"get_cosine_schedule_with_warmup"``,
+    ``"CosineLRScheduler"``, see ``LIBRARY_SCHEDULERS``).
+    ``kwargs`` are the scheduler's own keyword arguments, named as its library names them.  For
     SequentialLR and ChainedScheduler, ``schedulers`` is a list of ``(name, kwargs)`` pairs; for
     ReduceLROnPlateau, ``metrics`` is the value passed to ``step()`` after each step; for
     LambdaLR and MultiplicativeLR, ``lr_lambda`` is a callable of the epoch index.
@@ -163,9 +196,10 @@ def schedule(name: str, lr: float, **kwargs: Any) -> Schedule:
 
 
 __all__ = [
-    "SCHEDULES", "TORCH_SCHEDULERS", "MOMENTUM_SCHEDULES", "lr_curve", "momentum_curve",
-    "schedule", "lambda_lr", "multiplicative_lr", "step_lr", "multistep_lr", "constant_lr",
-    "linear_lr", "exponential_lr", "polynomial_lr", "cosine_annealing_lr",
+    "SCHEDULES", "TORCH_SCHEDULERS", "LIBRARY_SCHEDULERS", "MOMENTUM_SCHEDULES", "lr_curve",
+    "momentum_curve", "schedule", "lambda_lr", "multiplicative_lr", "step_lr", "multistep_lr",
+    "constant_lr", "linear_lr", "exponential_lr", "polynomial_lr", "cosine_annealing_lr",
     "cosine_annealing_warm_restarts", "cyclic_lr", "cyclic_momentum", "one_cycle_lr",
     "one_cycle_momentum", "reduce_lr_on_plateau", "sequential_lr", "chained_scheduler",
+    "swalr", "timm_cosine",
 ]
