@@ -361,9 +361,16 @@ class Explorer:
         last = n if self._stepped_lines else n - 1  # a stepped curve holds its last value to n
         x_lim = (-0.02 * n, last + 0.02 * n if last > 0 else 1.0)
         if self.ax.get_yscale() == "log":
+            # whole decades: the limits stay put (and the background cached) until a curve
+            # crosses a power of ten
             positive = finite[finite > 0]
             low = float(positive.min()) if positive.size else 1e-8
-            y_lim = (low / 1.5, high * 1.5 if high > 0 else 1.0)
+            high = high if high > 0 else 1.0
+            y_lim = (float(10.0 ** np.floor(np.log10(low / 1.2))),
+                     float(10.0 ** np.ceil(np.log10(high * 1.2))))
+            if self._background is not None and x_lim == self._x_lim \
+                    and np.allclose(self.ax.get_ylim(), y_lim, rtol=1e-9):
+                return False
             changed = True
         else:
             bottom, top = self.ax.get_ylim()

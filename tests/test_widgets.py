@@ -287,3 +287,14 @@ def test_an_explorer_legend_sits_under_the_plot_whatever_the_sliders_do(make):
 def test_marks_are_guides_not_data():
     e = explore("StepLR", lr=0.1, steps=100, step_size=(1, 50, 30))
     assert [m.get_gid() for m in e._mark_lines] == [plots.GUIDE] * 3
+
+
+def test_a_log_axis_keeps_whole_decades_so_small_moves_redraw_only_the_line():
+    e = explore("OneCycleLR", lr=0.5, steps=315, max_lr=0.5, total_steps=315,
+                final_div_factor=LogRange(1.0, 1e4, 1e4), logy=True)
+    assert e.ax.get_ylim() == pytest.approx((1e-6, 1.0))       # 2e-6 .. 0.5, whole decades
+    background = e._background
+    e.set(final_div_factor=5e3)                                # ends at 4e-6: same decades
+    assert e._background is background and e.ax.get_ylim() == pytest.approx((1e-6, 1.0))
+    e.set(final_div_factor=10.0)                               # ends at 2e-3
+    assert e.ax.get_ylim() == pytest.approx((1e-3, 1.0))
