@@ -209,7 +209,11 @@ class Explorer:
             self.ax.set_yscale("log")
         self._lines: dict[str, Any] = {}
         self._stepped_lines: set[str] = set()
-        self._mark_lines: list[Any] = []
+        # every milestone mark in one line (vertical segments separated by NaN), updated in
+        # place like the curves: dozens of marks cost one artist, not dozens
+        (self._marks_line,) = self.ax.plot([], [], color=plots.MARK_COLOR, linestyle=":",
+                                           linewidth=1.0, animated=True, gid=plots.GUIDE,
+                                           transform=self.ax.get_xaxis_transform())
         self._background = None
         # Backgrounds (axes, ticks, legend) already drawn, by axis limits and legend: dragging
         # a slider back over a range it has visited costs no full redraw.
@@ -252,6 +256,10 @@ class Explorer:
             if name not in self.controls:
                 raise ValueError(f"no slider called {name!r}; sliders: {', '.join(self.controls)}")
             self.controls[name].value = value
+
+    def marks(self) -> list[float]:
+        """The steps marked by dotted lines now (milestones, restarts, ...)."""
+        return [float(x) for x in self._marks_line.get_xdata()[::3]]
 
     def drawn(self, label: str) -> np.ndarray:
         """The values of curve ``label`` as drawn now, one per step (a stepped curve's extra
@@ -322,13 +330,9 @@ class Explorer:
         for label in set(self._lines) - set(curves):
             self._lines.pop(label).remove()
             full = True
-        for line in self._mark_lines:
-            line.remove()
-        self._mark_lines = [
-            self.ax.axvline(x, color=plots.MARK_COLOR, linestyle=":", linewidth=1.0,
-                            animated=True, gid=plots.GUIDE)
-            for x in (self._marks(values) if self._marks else [])
-        ]
+        marks = np.asarray(self._marks(values) if self._marks else [], dtype=float)
+        self._marks_line.set_data(np.repeat(marks, 3),
+                                  np.tile([0.0, 1.0, np.nan], len(marks)))
         full |= self._fit_limits(curves)
         if full:
             self._place_legend()
@@ -401,7 +405,7 @@ class Explorer:
                 self._backgrounds[key] = cached
             self._background = cached
         canvas.restore_region(self._background)
-        for artist in (*self._mark_lines, *self._lines.values()):
+        for artist in (self._marks_line, *self._lines.values()):
             self.ax.draw_artist(artist)
         self.image.value = plots.rgba_to_png(canvas.buffer_rgba())
 

@@ -286,7 +286,9 @@ def test_an_explorer_legend_sits_under_the_plot_whatever_the_sliders_do(make):
 
 def test_marks_are_guides_not_data():
     e = explore("StepLR", lr=0.1, steps=100, step_size=(1, 50, 30))
-    assert [m.get_gid() for m in e._mark_lines] == [plots.GUIDE] * 3
+    assert e.marks() == [30, 60, 90] and e._marks_line.get_gid() == plots.GUIDE
+    e.set(step_size=45)
+    assert e.marks() == [45, 90]
 
 
 def test_a_log_axis_keeps_whole_decades_so_small_moves_redraw_only_the_line():
