@@ -209,6 +209,7 @@ class Explorer:
             self.ax.set_yscale("log")
         self._lines: dict[str, Any] = {}
         self._stepped_lines: set[str] = set()
+        self._legend_for: tuple[str, ...] | None = None  # the labels the legend was made for
         # every milestone mark in one line (vertical segments separated by NaN), updated in
         # place like the curves: dozens of marks cost one artist, not dozens
         (self._marks_line,) = self.ax.plot([], [], color=plots.MARK_COLOR, linestyle=":",
@@ -334,13 +335,14 @@ class Explorer:
         self._marks_line.set_data(np.repeat(marks, 3),
                                   np.tile([0.0, 1.0, np.nan], len(marks)))
         full |= self._fit_limits(curves)
-        if full:
+        if full and tuple(self._lines) != self._legend_for:
             self._place_legend()
         self._render(full)
 
     def _place_legend(self) -> None:
         """The legend under the plot (never on the curves), the figure taller by its height;
         without a legend, the figure's own size."""
+        self._legend_for = tuple(self._lines)
         for legend in list(self.figure.legends):
             legend.remove()
         self.figure.set_size_inches(*self._base_size)

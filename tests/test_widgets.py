@@ -300,3 +300,19 @@ def test_a_log_axis_keeps_whole_decades_so_small_moves_redraw_only_the_line():
     assert e._background is background and e.ax.get_ylim() == pytest.approx((1e-6, 1.0))
     e.set(final_div_factor=10.0)                               # ends at 2e-3
     assert e.ax.get_ylim() == pytest.approx((1e-3, 1.0))
+
+
+def test_the_legend_follows_the_curves_a_drop_down_chooses():
+    from lrcourse.lessons import cheatsheet
+
+    e = explore_function(cheatsheet.pair, first=cheatsheet.choices("CosineAnnealingLR"),
+                         second=cheatsheet.choices("OneCycleLR"))
+    assert [t.get_text() for t in e.figure.legends[0].get_texts()] == [
+        "CosineAnnealingLR", "OneCycleLR"]
+    e.set(second="CosineAnnealingLR")          # one curve: no legend, the figure's own size
+    assert e.figure.legends == [] and tuple(e.figure.get_size_inches()) == e._base_size
+    e.set(second="StepLR")
+    assert [t.get_text() for t in e.figure.legends[0].get_texts()] == [
+        "CosineAnnealingLR", "StepLR"]
+    assert e._lines["StepLR"].get_drawstyle() == "steps-post"
+    assert plots.legend_overlaps(e.figure) == []
