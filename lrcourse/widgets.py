@@ -5,7 +5,9 @@
 Each keyword is a parameter of the torch scheduler, named as torch names it.  Its value says
 how it is explored:
 
-* ``(low, high)`` or ``(low, high, start)`` of numbers: a slider (integer if all are ints);
+* ``(low, high)`` or ``(low, high, start)`` of numbers: a slider (integer if all are ints)
+  moving by a round step that gives 50 to 125 positions (0.01 from 0 to 0.99);
+  ``Range(low, high, start, step=...)`` the same with the step you choose;
   ``LogRange(low, high, start)`` a logarithmic one;
 * a tuple of strings: a drop-down, starting at the first;
 * a bool: a check box;
@@ -15,8 +17,11 @@ how it is explored:
 ``lr`` and ``steps`` follow the same rules.  The curve comes from :func:`lr_curve`; the
 explorer draws, it never computes a schedule itself.  The figure is a matplotlib figure
 rendered to PNG into an ``ipywidgets.Image``; moving a slider updates the data of the existing
-lines and re-renders, so nothing is rebuilt.  A parameter combination the scheduler refuses
-shows its ``ValueError`` message under the plot instead of a traceback.
+lines and re-renders, so nothing is rebuilt.  Piecewise-constant schedules are drawn as steps
+(:func:`lrcourse.plots.is_piecewise_constant`; ``stepped=`` says so for other curves), and the
+legend sits under the plot, never on the curves.  The readout under the plot always shows every
+slider's current value and a summary of every curve; a parameter combination the scheduler
+refuses shows its ``ValueError`` message under the plot instead of a traceback.
 
 :func:`explore_function` is the general form: any function of the slider values that returns
 named curves (used for composites, the plateau simulator and the gradient-descent demo).
@@ -27,6 +32,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,18 +45,38 @@ from matplotlib.figure import Figure
 from . import plots
 from .schedules import lr_curve, momentum_curve
 
-__all__ = ["LogRange", "Explorer", "explore", "explore_function", "milestone_steps"]
+__all__ = ["Range", "LogRange", "Explorer", "explore", "explore_function", "milestone_steps"]
 
 Curves = Mapping[str, np.ndarray]
 
 
 @dataclass(frozen=True)
-class LogRange:
-    """A slider on a logarithmic scale, from ``low`` to ``high`` (both > 0)."""
+class Range:
+    """A linear slider from ``low`` to ``high``, starting at ``value`` (default: the middle),
+    moving by ``step`` per key press (default: a round step giving 50 to 125 positions).
+
+    Integer if ``low``, ``high`` (and ``value``, ``step`` when given) are all ints.  A
+    ``value`` off the grid ``low + k * step`` is refused: the browser would move it.
+
+        >>> Range(0.0, 0.99, 0.9, step=0.01)   # lesson 12's smoothing beta
+        Range(low=0.0, high=0.99, value=0.9, step=0.01)
+    """
 
     low: float
     high: float
     value: float | None = None
+    step: float | None = None
+
+
+@dataclass(frozen=True)
+class LogRange:
+    """A slider on a logarithmic scale, from ``low`` to ``high`` (both > 0), moving by
+    ``step`` decades per key press (0.01: a factor of 1.023)."""
+
+    low: float
+    high: float
+    value: float | None = None
+    step: float = 0.01
 
 
 def _control(name: str, spec: Any) -> W.ValueWidget | None:
@@ -62,7 +88,7 @@ def _control(name: str, spec: Any) -> W.ValueWidget | None:
         return spec
     if isinstance(spec, LogRange):
         value = spec.value if spec.value is not None else np.sqrt(spec.low * spec.high)
-        step = 0.01
+        step = spec.step
         # Put the exponent grid through the starting value (see _grid_step).
         centre = float(np.log10(value))
         low_exp = centre - np.floor((centre - np.log10(spec.low)) / step + 1e-9) * step
@@ -76,25 +102,45 @@ def _control(name: str, spec: Any) -> W.ValueWidget | None:
                           layout=layout, style=style)
     if (isinstance(spec, tuple) and len(spec) in (2, 3)
             and all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in spec)):
-        low, high = spec[0], spec[1]
-        value = spec[2] if len(spec) == 3 else None
-        if all(isinstance(s, int) for s in spec):
-            return W.IntSlider(value=value if value is not None else (low + high) // 2,
-                               min=low, max=high, step=1, **common)
+        spec = Range(*spec)
+    if isinstance(spec, Range):
+        low, high, value, step = spec.low, spec.high, spec.value, spec.step
+        numbers = [x for x in (low, high, value, step) if x is not None]
+        if all(isinstance(x, int) and not isinstance(x, bool) for x in numbers):
+            value = value if value is not None else (low + high) // 2
+            step = step or 1
+            if (value - low) % step:
+                raise ValueError(f"{name}: the start {value} is not on the slider's grid "
+                                 f"{low} + k * {step}")
+            return W.IntSlider(value=value, min=low, max=high, step=step, **common)
         value = value if value is not None else (low + high) / 2
-        return W.FloatSlider(value=value, min=low, max=high, step=_grid_step(low, high, value),
+        if step is None:
+            step = _grid_step(low, high, value)
+        else:
+            k = (value - low) / step
+            if not math.isclose(k, round(k), abs_tol=1e-6):
+                raise ValueError(f"{name}: the start {value} is not on the slider's grid "
+                                 f"{low} + k * {step}")
+        return W.FloatSlider(value=value, min=low, max=high, step=step,
                              readout_format=".4g", **common)
     return None
 
 
-def _grid_step(low: float, high: float, value: float, count: int = 200) -> float:
-    """A step of about ``(high - low) / count`` whose grid from ``low`` passes through ``value``.
+def _grid_step(low: float, high: float, value: float, positions: int = 50) -> float:
+    """The largest of 1, 2, 5 x 10^k that gives at least ``positions`` slider positions from
+    ``low`` to ``high`` (so between 50 and 125: 0.01 from 0 to 0.99), made a little finer if
+    needed so that its grid from ``low`` passes through ``value``.
 
     The browser snaps a slider to ``low + k * step`` as soon as it is shown and sends the
     snapped value back; with any other step, the lesson's starting value (gamma = 0.1, say)
-    would silently become 0.1023 before the learner touched anything.
+    would silently become 0.1023 before the learner touched anything.  The step is also what
+    one arrow-key press moves, so it must not be needlessly fine.
     """
-    step = float(10.0 ** np.floor(np.log10((high - low) / count)))  # a round decimal step
+    span = (high - low) / positions
+    if span <= 0:
+        return 1.0
+    decade = 10.0 ** np.floor(np.log10(span))
+    step = float(max(m * decade for m in (1, 2, 5) if m * decade <= span * (1 + 1e-9)))
     offset = value - low
     if offset > 0:
         k = round(offset / step)
@@ -111,16 +157,36 @@ def _format(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def _nowrap(text: str) -> str:
+    """One readout item (HTML-escaped), kept on one line: a readout wraps between items,
+    never inside a number such as ``1e-05``."""
+    return f"<span style='white-space:nowrap'>{html.escape(text)}</span>"
+
+
+def _text_html(text: str) -> str:
+    """A describe() text as HTML: one line per line, wrapping only after ", " or "; "."""
+    lines = []
+    for line in text.splitlines():
+        items = re.split(r"(?<=[,;]) ", line)
+        lines.append(" ".join(_nowrap(item) for item in items))
+    return "<br>".join(lines)
+
+
 class Explorer:
     """Sliders bound to a function that returns named curves; see :func:`explore_function`."""
+
+    #: figure margins in inches (fixed: a redraw never re-lays the figure out)
+    MARGINS = dict(left=0.77, right=0.21, top=0.32, bottom=0.51)
 
     def __init__(self, compute: Callable[..., Curves], params: Mapping[str, Any], *,
                  title: str = "", ylabel: str = "learning rate", logy: bool = False,
                  marks: Callable[[dict], list[float]] | None = None,
-                 describe: Callable[[dict, Curves], str] | None = None) -> None:
+                 describe: Callable[[dict, Curves], str] | None = None,
+                 stepped: plots.Stepped = None) -> None:
         self._compute = compute
         self._marks = marks
         self._describe = describe or _summary
+        self._stepped = stepped
         self.controls: dict[str, W.ValueWidget] = {}
         self.fixed: dict[str, Any] = {}
         for name, spec in params.items():
@@ -131,20 +197,31 @@ class Explorer:
                 self.controls[name] = control
 
         self.figure, self.ax = plots.new_figure(layout=None)  # fixed margins: cheap redraws
-        self.figure.subplots_adjust(left=0.11, right=0.97, top=0.9, bottom=0.16)
+        self._base_size = tuple(self.figure.get_size_inches())
+        width, height = self._base_size
+        m = self.MARGINS
+        self.figure.subplots_adjust(left=m["left"] / width, right=1 - m["right"] / width,
+                                    top=1 - m["top"] / height, bottom=m["bottom"] / height)
+        self._base_position = self.ax.get_position()
         self.ax.set_title(title)
         self.ax.set_ylabel(ylabel)
         if logy:
             self.ax.set_yscale("log")
         self._lines: dict[str, Any] = {}
-        self._mark_lines: list[Any] = []
+        self._stepped_lines: set[str] = set()
+        self._legend_for: tuple[str, ...] | None = None  # the labels the legend was made for
+        # every milestone mark in one line (vertical segments separated by NaN), updated in
+        # place like the curves: dozens of marks cost one artist, not dozens
+        (self._marks_line,) = self.ax.plot([], [], color=plots.MARK_COLOR, linestyle=":",
+                                           linewidth=1.0, animated=True, gid=plots.GUIDE,
+                                           transform=self.ax.get_xaxis_transform())
         self._background = None
         # Backgrounds (axes, ticks, legend) already drawn, by axis limits and legend: dragging
         # a slider back over a range it has visited costs no full redraw.
         self._backgrounds: dict[tuple, Any] = {}
         self._x_lim: tuple[float, float] | None = None
 
-        self.image = W.Image(format="png", layout=W.Layout(width="640px"))
+        self.image = W.Image(format="png", layout=W.Layout(width=f"{round(width * plots.DPI)}px"))
         self.image.add_class("lrcourse-figure")
         self.readout = W.HTML()
         self.readout.add_class("lrcourse-readout")
@@ -181,6 +258,17 @@ class Explorer:
                 raise ValueError(f"no slider called {name!r}; sliders: {', '.join(self.controls)}")
             self.controls[name].value = value
 
+    def marks(self) -> list[float]:
+        """The steps marked by dotted lines now (milestones, restarts, ...)."""
+        return [float(x) for x in self._marks_line.get_xdata()[::3]]
+
+    def drawn(self, label: str) -> np.ndarray:
+        """The values of curve ``label`` as drawn now, one per step (a stepped curve's extra
+        point, which holds its last value to the end of its last step, left out)."""
+        line = self._lines[label]
+        y = np.asarray(line.get_ydata(), dtype=float)
+        return y[:-1] if label in self._stepped_lines else y
+
     # -- drawing -------------------------------------------------------------------------
     def _on_change(self, _change) -> None:
         self.redraw()
@@ -199,49 +287,68 @@ class Explorer:
                 line.set_alpha(0.25)
             if self._background is not None:
                 self._render(False)
+            self.readout.value = self._readout(values, None)
         else:
             self.error.value = ""
             self._draw(curves, values)
-            self.readout.value = (
-                "<code>" + html.escape(", ".join(
-                    f"{k}={_format(v)}" for k, v in values.items() if k in self.controls
-                )) + "</code><br>" + self._describe(values, curves)
-            )
+            self.readout.value = self._readout(values, curves)
         if not self.image.value:
             self._render(True)
         self.redraw_seconds.append(time.perf_counter() - start)
 
+    def _readout(self, values: dict[str, Any], curves: Curves | None) -> str:
+        """Every slider's current value, then the summary of the curves (or, when the values
+        cannot be drawn, a pointer to the message)."""
+        items = [f"{k}={_format(v)}" for k, v in values.items() if k in self.controls]
+        head = "<code>" + ", ".join(_nowrap(item) for item in items) + "</code>"
+        if curves is None:
+            return head + "<br><i>nothing drawn for these values: see the message below</i>"
+        summary = self._describe(values, curves)
+        return head + ("<br>" + _text_html(summary) if summary else "")
+
     def _draw(self, curves: Curves, values: dict[str, Any]) -> None:
         """Update the lines' data in place; re-lay the axes only when they must change."""
         full = self._background is None
+        if tuple(curves) != tuple(self._lines):
+            stepped = plots.stepped_labels(curves, self._stepped)
+            self._stepped_lines = {label for label in stepped
+                                   if not label.startswith("PyTorch")}
         colors = plots._cycle(plots.PALETTE)
         for label, y in curves.items():
-            y = np.asarray(y, dtype=float)
             color = next(colors)
             line = self._lines.get(label)
             if line is None:
                 torch_style = label.startswith("PyTorch")
                 style = (dict(linestyle="none", marker=".", markersize=3, alpha=0.8)
                          if torch_style else dict(linewidth=1.8))
-                (line,) = self.ax.plot([], [], color=color, label=label, animated=True, **style)
+                drawstyle = "steps-post" if label in self._stepped_lines else "default"
+                (line,) = self.ax.plot([], [], color=color, label=label, animated=True,
+                                       drawstyle=drawstyle, **style)
                 self._lines[label] = line
                 full = True
-            line.set_data(np.arange(len(y)), y)
+            line.set_data(*plots.curve_xy(y, label in self._stepped_lines))
             line.set_alpha(0.8 if label.startswith("PyTorch") else 1.0)
         for label in set(self._lines) - set(curves):
             self._lines.pop(label).remove()
             full = True
-        for line in self._mark_lines:
-            line.remove()
-        self._mark_lines = [
-            self.ax.axvline(x, color=plots.MARK_COLOR, linestyle=":", linewidth=1.0,
-                            animated=True)
-            for x in (self._marks(values) if self._marks else [])
-        ]
+        marks = np.asarray(self._marks(values) if self._marks else [], dtype=float)
+        self._marks_line.set_data(np.repeat(marks, 3),
+                                  np.tile([0.0, 1.0, np.nan], len(marks)))
         full |= self._fit_limits(curves)
-        if full and len(self._lines) > 1:
-            self.ax.legend(loc="upper right", framealpha=0.85, edgecolor="none")
+        if full and tuple(self._lines) != self._legend_for:
+            self._place_legend()
         self._render(full)
+
+    def _place_legend(self) -> None:
+        """The legend under the plot (never on the curves), the figure taller by its height;
+        without a legend, the figure's own size."""
+        self._legend_for = tuple(self._lines)
+        for legend in list(self.figure.legends):
+            legend.remove()
+        self.figure.set_size_inches(*self._base_size)
+        self.ax.set_position(self._base_position)
+        if len(self._lines) > 1:
+            plots.legend_below(self.ax)
 
     def _fit_limits(self, curves: Curves) -> bool:
         """Set axis limits for the curves; True when they changed (a full redraw is due).
@@ -257,11 +364,19 @@ class Explorer:
         if finite.size == 0:
             return False
         low, high = float(finite.min()), float(finite.max())
-        x_lim = (-0.02 * n, 1.02 * (n - 1) if n > 1 else 1.0)
+        last = n if self._stepped_lines else n - 1  # a stepped curve holds its last value to n
+        x_lim = (-0.02 * n, last + 0.02 * n if last > 0 else 1.0)
         if self.ax.get_yscale() == "log":
+            # whole decades: the limits stay put (and the background cached) until a curve
+            # crosses a power of ten
             positive = finite[finite > 0]
             low = float(positive.min()) if positive.size else 1e-8
-            y_lim = (low / 1.5, high * 1.5 if high > 0 else 1.0)
+            high = high if high > 0 else 1.0
+            y_lim = (float(10.0 ** np.floor(np.log10(low / 1.2))),
+                     float(10.0 ** np.ceil(np.log10(high * 1.2))))
+            if self._background is not None and x_lim == self._x_lim \
+                    and np.allclose(self.ax.get_ylim(), y_lim, rtol=1e-9):
+                return False
             changed = True
         else:
             bottom, top = self.ax.get_ylim()
@@ -292,11 +407,13 @@ class Explorer:
                 self._backgrounds[key] = cached
             self._background = cached
         canvas.restore_region(self._background)
-        for artist in (*self._mark_lines, *self._lines.values()):
+        for artist in (self._marks_line, *self._lines.values()):
             self.ax.draw_artist(artist)
         self.image.value = plots.rgba_to_png(canvas.buffer_rgba())
 
     def _repr_mimebundle_(self, **kwargs):
+        if plots.checking_legends():
+            plots.report_legend_overlaps(self.figure)
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         bundle = dict(bundle)
         bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
@@ -320,11 +437,18 @@ def _nice_ceiling(x: float) -> float:
 
 
 def _summary(values: dict[str, Any], curves: Curves) -> str:
-    y = np.asarray(next(iter(curves.values())), dtype=float)
-    if y.size == 0:
-        return ""
-    return (f"first {y[0]:.4g}, last {y[-1]:.4g}, "
-            f"min {y.min():.4g} (step {int(y.argmin())}), max {y.max():.4g} (step {int(y.argmax())})")
+    """One line per curve (torch's dots, equal to the closed form, left out): its first and
+    last values, where it is lowest and highest."""
+    lines = []
+    for label, y in curves.items():
+        y = np.asarray(y, dtype=float)
+        if y.size == 0 or label.startswith("PyTorch"):
+            continue
+        stats = (f"first {y[0]:.4g}, last {y[-1]:.4g}, min {np.nanmin(y):.4g} "
+                 f"(step {int(np.nanargmin(y))}), max {np.nanmax(y):.4g} "
+                 f"(step {int(np.nanargmax(y))})") if np.isfinite(y).any() else "no finite value"
+        lines.append(f"{label}: {stats}" if len(curves) > 1 else stats)
+    return "\n".join(lines)
 
 
 def milestone_steps(name: str, steps: int, kwargs: Mapping[str, Any]) -> list[float]:
@@ -360,17 +484,23 @@ def explore_function(compute: Callable[..., Curves], *, title: str = "",
                      ylabel: str = "learning rate", logy: bool = False,
                      marks: Callable[[dict], list[float]] | None = None,
                      describe: Callable[[dict, Curves], str] | None = None,
-                     **params: Any) -> Explorer:
+                     stepped: plots.Stepped = None, **params: Any) -> Explorer:
     """Sliders for ``params`` (specs as in :func:`explore`) driving ``compute(**values)``,
-    which returns a mapping from label to curve."""
+    which returns a mapping from label to curve.
+
+    ``stepped`` names the curves drawn as steps (:func:`lrcourse.plots.stepped_labels`: by
+    default those labelled with a piecewise-constant scheduler's name, e.g. "MultiStepLR
+    alone"; ``True`` for all).  ``describe(values, curves)`` returns the text under the slider
+    values (default: first, last, min and max of every curve).
+    """
     return Explorer(compute, params, title=title, ylabel=ylabel, logy=logy, marks=marks,
-                    describe=describe)
+                    describe=describe, stepped=stepped)
 
 
 def explore(name: str, *, lr: Any = 0.1, steps: Any = 100, torch: bool = False,
             momentum: bool = False, overlay: Mapping[str, tuple[str, dict]] | None = None,
             marks: bool = True, logy: bool = False, title: str | None = None,
-            **params: Any) -> Explorer:
+            stepped: bool | None = None, **params: Any) -> Explorer:
     """An explorer of torch scheduler ``name``: sliders for its parameters, the curve redrawn
     as they move.
 
@@ -379,7 +509,12 @@ def explore(name: str, *, lr: Any = 0.1, steps: Any = 100, torch: bool = False,
     that CyclicLR/OneCycleLR set, on the same axis.  ``overlay`` adds other schedules with
     fixed parameters for comparison, ``{"label": (name, kwargs)}``, drawn over the explorer's
     steps from its ``lr`` (or from ``kwargs["lr"]``).  ``marks`` draws milestones and restarts.
+    ``logy`` puts the rate on a log axis (to see how far below the start a schedule ends).
+    A piecewise-constant schedule, the explorer's or an overlay's, is drawn as steps
+    (:func:`lrcourse.plots.is_piecewise_constant`); ``stepped=True``/``False`` overrides it for
+    the explorer's own curve (e.g. ``stepped=True`` for a LambdaLR of a step function).
     """
+    overlay = dict(overlay or {})
 
     def compute(lr, steps, **kwargs):
         curves = {name: lr_curve(name, steps, lr, **kwargs)}
@@ -388,7 +523,7 @@ def explore(name: str, *, lr: Any = 0.1, steps: Any = 100, torch: bool = False,
         if torch:
             from . import reference  # imported on demand: torch is slow to import
             curves["PyTorch " + name] = reference.lr_curve(name, steps, lr, **kwargs)
-        for label, (other, other_kwargs) in (overlay or {}).items():
+        for label, (other, other_kwargs) in overlay.items():
             other_kwargs = dict(other_kwargs)  # its own lr if given, else the explorer's
             curves[label] = lr_curve(other, steps, other_kwargs.pop("lr", lr), **other_kwargs)
         return curves
@@ -397,7 +532,11 @@ def explore(name: str, *, lr: Any = 0.1, steps: Any = 100, torch: bool = False,
         kwargs = {k: v for k, v in values.items() if k not in ("lr", "steps")}
         return milestone_steps(name, values["steps"], kwargs) if marks else []
 
+    own = plots.is_piecewise_constant(name, params) if stepped is None else stepped
+    steps_drawn = {name} if own else set()
+    steps_drawn |= {label for label, (other, kwargs) in overlay.items()
+                    if plots.is_piecewise_constant(other, kwargs)}
     return Explorer(compute, {"lr": lr, "steps": steps, **params},
                     title=name if title is None else title,
                     ylabel="learning rate / momentum" if momentum else "learning rate",
-                    logy=logy, marks=mark)
+                    logy=logy, marks=mark, stepped=steps_drawn)

@@ -88,8 +88,8 @@ def _keep_static_outputs(nb) -> None:
             data = output.get("data", {})
             if WIDGET_VIEW in data:
                 data.pop(WIDGET_VIEW)
-                # The widget's text repr is its state when first shown (a progress bar at
-                # "0/35"), not what the learner saw at the end: keep only a PNG fallback.
+                # The widget's text repr says nothing useful: beside a PNG it is noise, and
+                # alone it is a progress bar frozen at 0 % (tqdm), so it goes either way.
                 data.pop("text/plain", None)
             if output.get("output_type") in ("display_data", "execute_result") and not data:
                 continue  # e.g. a progress bar that has no static form

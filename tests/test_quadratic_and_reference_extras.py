@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lrcourse.lessons.quadratic import descend, loss, stability_limit
+from lrcourse.lessons.quadratic import CAP, descend, loss, noise_floor, stability_limit
 from lrcourse.reference import group_lr_curves, lr_at_epochs
 
 
@@ -38,3 +38,30 @@ def test_lr_at_epochs_takes_fractional_epochs():
     # T_0=10: epoch 5 is mid-cycle (cos(pi/2) = 0), epoch 2.5 is a quarter in.
     got = lr_at_epochs("CosineAnnealingWarmRestarts", [2.5, 5.0, 10.0], 1.0, T_0=10)
     np.testing.assert_allclose(got, [(1 + np.cos(np.pi / 4)) / 2, 0.5, 1.0])
+
+
+@pytest.mark.parametrize("lr", [0.01, 0.15])
+def test_noise_floor_is_what_a_long_constant_run_settles_at(lr):
+    # Independent of the formula: simulate 20,000 steps on 3 seeds, drop the first 2,000.
+    measured = np.mean([loss(descend(np.full(20_000, lr), seed=s))[2_000:].mean()
+                        for s in range(3)])
+    assert measured == pytest.approx(noise_floor(lr), rel=0.05)
+
+
+def test_noise_floor_grows_with_the_rate_and_exists_only_below_the_limit():
+    assert noise_floor(0.001) < noise_floor(0.01) < noise_floor(0.1)
+    # Small rates: each of the two coordinates contributes about lr / 4.
+    assert noise_floor(1e-4) == pytest.approx(1e-4 / 2, rel=1e-3)
+    for lr in (0.0, 0.2, 0.3):
+        with pytest.raises(ValueError, match="noise floor"):
+            noise_floor(lr)
+
+
+def test_a_diverging_run_is_capped_not_infinite():
+    path = descend(np.full(400, 0.25))
+    assert np.all(np.isfinite(path))
+    assert np.abs(path).max() == CAP
+    # The steep coordinate sits at the cap, so the loss is flat at 0.5 * 10 * CAP**2.
+    assert loss(path)[-1] == pytest.approx(0.5 * 10 * CAP**2, rel=1e-9)
+    # A looser cap lets it grow further: the flat top is the cap, not the dynamics.
+    assert loss(descend(np.full(400, 0.25), cap=1e15))[-1] > 1e5 * loss(path)[-1]

@@ -212,7 +212,7 @@ def compare_curves(
     ]
     if hint:
         lines.append(f"  hint: {hint}")
-    show_overlay(expected, got, first, title=call)
+    show_overlay(expected, got, first, title=call, xlabel=variable, schedule=torch_name)
     raise CheckFailed("\n".join(lines))
 
 
@@ -230,9 +230,12 @@ def in_notebook() -> bool:
 
 
 def show_overlay(expected, got, first_diff: int | None, title: str = "",
-                 display: Callable[[Any], None] | None = None) -> bool:
+                 display: Callable[[Any], None] | None = None, *, xlabel: str = "step",
+                 schedule: str = "") -> bool:
     """Display PyTorch's curve and the learner's, overlaid, as a PNG output of the running cell.
 
+    ``xlabel`` names the x axis as the message does ("epoch" or "step"); the curves are drawn
+    as steps when ``schedule`` (the torch scheduler's name) is piecewise constant.
     Does nothing outside a notebook (plain Python, pytest) unless ``display`` is given.
     Returns whether a figure was displayed.  A failure to draw never hides the check's message.
     """
@@ -246,7 +249,8 @@ def show_overlay(expected, got, first_diff: int | None, title: str = "",
         from lrcourse import plots
 
         fig = plots.compare(np.asarray(expected), np.asarray(got), labels=("PyTorch", "yours"),
-                            first_diff=first_diff, title=title)
+                            first_diff=first_diff, title=title, xlabel=xlabel,
+                            stepped=plots.is_piecewise_constant(schedule.split(" ")[0]))
         png = plots.to_png(fig)  # a pyplot-free Figure: nothing to close
     except Exception:  # noqa: BLE001 - the plot is a bonus; the message is what matters
         return False

@@ -4,7 +4,7 @@ The library's layers (``schedules``, ``reference``, ``plots``, ``widgets``, ``ch
 ``release``, ``grading``, ``training``) never import from here; lessons import from both.
 
     compare      one-line "compare with PyTorch" and "check the claim" helpers (every lesson)
-    quadratic    SGD on a noisy 2-D bowl (lesson 00: what a learning rate does)
+    quadratic    SGD on a noisy 2-D bowl (lesson 00: what a learning rate does; 04, 05 reuse it)
     synthetic    a simulated validation loss with a plateau you can move (lesson 07)
     chaining     ready-made SequentialLR / ChainedScheduler members (lessons 08, 09)
     toyloop      a visible eight-line training loop on a toy problem (lesson 09)

@@ -42,18 +42,27 @@ def agree_with_torch(name: str, steps: int, lr: float, **kwargs: Any) -> float:
 
 
 def side_by_side(name: str, steps: int, lr: float, *, title: str | None = None,
-                 marks: Iterable[float] = (), **kwargs: Any) -> Figure:
-    """The closed form as a line and torch's values as dots, on one plot."""
+                 marks: Iterable[float] = (), stepped: bool | None = None,
+                 **kwargs: Any) -> Figure:
+    """The closed form as a line and torch's values as dots, on one plot.
+
+    A piecewise-constant schedule (:func:`lrcourse.plots.is_piecewise_constant`) is drawn as
+    steps, each value held until the next step; ``stepped=True``/``False`` overrides that
+    (e.g. ``stepped=True`` for a LambdaLR of a step function).
+    """
     ours, torch_curve = _both(name, steps, lr, kwargs)
+    if stepped is None:
+        stepped = plots.is_piecewise_constant(name, kwargs)
     fig, ax = plots.new_figure()
+    plots.plot_curve(ax, ours, stepped=stepped, color=plots.PALETTE[0], linewidth=2,
+                     label="lrcourse (closed form)")
     x = np.arange(steps)
-    ax.plot(x, ours, color=plots.PALETTE[0], linewidth=2, label="lrcourse (closed form)")
     every = max(1, steps // 80)
     ax.plot(x[::every], torch_curve[::every], linestyle="none", marker="o", markersize=3.5,
             color=plots.PALETTE[1], label=f"torch {name}")
     plots.mark_steps(ax, marks)
     ax.set_title(title if title is not None else f"{name}: formula vs torch")
-    ax.legend(frameon=False)
+    plots.place_legend(ax)
     return fig
 
 

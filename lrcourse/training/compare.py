@@ -144,21 +144,30 @@ def verdicts(results: Mapping[str, list[History]], metric: str = "val_acc",
 
 def metric_figure(results: Mapping[str, list[History]], metric: str = "val_loss", *,
                   title: str = "", logy: bool = False):
-    """Mean over seeds of a per-epoch metric, one line per schedule, with a ±1 sd band."""
-    from ..plots import PALETTE, new_figure
+    """Mean over seeds of a per-epoch metric, one line per schedule, with a ±1 sd band.
+
+    The legend goes where it covers no line or band (under the plot if need be); a schedule
+    whose mean curve is identical to one drawn before it is dashed with open markers.
+    """
+    from ..plots import PALETTE, duplicate_style, new_figure, place_legend, same_curve
 
     fig, ax = new_figure(size=(7.0, 3.6))
+    drawn = []
     for i, (label, histories) in enumerate(results.items()):
         mean, sd = mean_curve(histories, metric)
         epochs = np.arange(1, len(mean) + 1)
         color = PALETTE[i % len(PALETTE)]
-        ax.plot(epochs, mean, color=color, linewidth=1.8, label=label)
+        style = dict(color=color, linewidth=1.8)
+        if any(same_curve(mean, other) for other in drawn):
+            style.update(duplicate_style(len(mean)), markevery=1)
+        ax.plot(epochs, mean, label=label, **style)
         ax.fill_between(epochs, mean - sd, mean + sd, color=color, alpha=0.15, linewidth=0)
+        drawn.append(mean)
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric.replace("_", " "))
     if logy:
         ax.set_yscale("log")
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False, fontsize="small", ncol=2)
+    place_legend(ax)
     return fig

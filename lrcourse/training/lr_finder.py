@@ -60,27 +60,35 @@ class LRFinderResult:
         return self.reason
 
     def figure(self, *, title: str = "LR range test"):
-        """Loss against learning rate (log scale): raw (faint), smoothed, and the suggestion."""
-        from ..plots import PALETTE, new_figure
+        """Loss against learning rate, both on log scales: every raw loss (faint), the smoothed
+        loss, its minimum and steepest descent marked on it, and the suggestion as a line."""
+        from ..plots import PALETTE, new_figure, place_legend
 
         fig, ax = new_figure()
-        ax.plot(self.lrs, self.losses, color=PALETTE[0], alpha=0.3, linewidth=1,
+        ax.plot(self.lrs, self.losses, color=PALETTE[0], alpha=0.35, linewidth=1,
                 label="loss (one batch)")
         ax.plot(self.lrs, self.smoothed, color=PALETTE[0], linewidth=2, label="smoothed")
+        ax.axvline(self.suggestion, color=PALETTE[3], linestyle="--", linewidth=1.5,
+                   label=f"suggestion {self.suggestion:.2g}")
+        for lr, marker, color, label in (
+                (self.lr_at_min, "o", PALETTE[1], f"minimum {self.lr_at_min:.2g}"),
+                (self.steepest, "v", PALETTE[2], f"steepest {self.steepest:.2g}")):
+            k = int(np.argmin(np.abs(np.log(self.lrs) - np.log(lr))))
+            ax.plot([self.lrs[k]], [self.smoothed[k]], linestyle="none", marker=marker,
+                    markersize=9, markerfacecolor="white", markeredgecolor=color,
+                    markeredgewidth=2, label=label, zorder=3)
         ax.set_xscale("log")
+        # The raw losses span decades once the sweep blows up: a log axis shows all of them
+        # without squashing the falling part of the curve.
+        values = np.concatenate([self.losses, self.smoothed])
+        values = values[np.isfinite(values) & (values > 0)]
+        if values.size:
+            ax.set_yscale("log")
+            ax.set_ylim(values.min() / 1.25, values.max() * 1.25)
         ax.set_xlabel("learning rate")
         ax.set_ylabel("training loss")
-        for x, color, label in ((self.lr_at_min, PALETTE[1], f"minimum {self.lr_at_min:.2g}"),
-                                (self.steepest, PALETTE[2], f"steepest {self.steepest:.2g}"),
-                                (self.suggestion, PALETTE[3],
-                                 f"suggestion {self.suggestion:.2g}")):
-            ax.axvline(x, color=color, linestyle="--", linewidth=1.2, label=label)
-        # keep the explosion at the end from squashing the informative part
-        top = max(self.smoothed[0], float(np.max(self.smoothed[: self.smoothed.argmin() + 1])))
-        low = float(np.min(self.smoothed))
-        ax.set_ylim(low - 0.1 * (top - low), top + 0.35 * (top - low))
         ax.set_title(title)
-        ax.legend(frameon=False, fontsize="small")
+        place_legend(ax)
         return fig
 
     def _repr_png_(self):

@@ -94,11 +94,12 @@ def test_broken_widgets_are_reported(lab, open_page):
 
     one("slider 'step_size'", "not redrawn", "30 -> 31")
     one("slider 'warmup'", "shows an error", "warmup must be 5, got 6")
-    one("slider 'warmup'", "readout does not show warmup=6")
+    # the readout follows the slider even when the values cannot be drawn (issue 10)
+    assert not any("readout does not show" in p for p in problems), text
     one("cell 4 [4]:", "a widget that did not render", "model not found")
     one("cell 5 [5]:", "output on stderr", "something went to stderr")
     one("cell 6 [6]:", "an error", "ValueError", "a deliberate error")
-    assert len(problems) == 6, text
+    assert len(problems) == 5, text
 
 
 def test_missing_widget_manager_is_reported(open_page):

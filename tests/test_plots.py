@@ -1,0 +1,364 @@
+"""lrcourse.plots: steps drawn as steps, legends that never cover data, and the detector that
+says so (issue 10, "Figures a learner can read")."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from lrcourse import lr_curve, plots
+from lrcourse.checks import _core
+from lrcourse.lessons import side_by_side
+from lrcourse.lessons.chaining import warmup_cosine
+from lrcourse.lessons.synthetic import reductions, validation_loss
+from lrcourse.training import metric_figure
+from lrcourse.training.lr_finder import _suggest, smooth
+
+
+def _renderer(fig):
+    fig.draw_without_rendering()
+    return fig.canvas.get_renderer()
+
+
+def _inside_axes(fig, legend, ax):
+    r = _renderer(fig)
+    box, frame = legend.get_window_extent(r), ax.get_window_extent(r)
+    return frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+
+
+# ------------------------------------------------------------------------- the detector
+
+
+def test_the_detector_catches_a_legend_on_the_curves_and_names_them():
+    fig, ax = plots.new_figure()
+    x = np.arange(100)
+    ax.plot(x, np.full(100, 0.5), label="flat")
+    ax.plot(x, np.linspace(0, 1, 100), label="ramp")
+    ax.plot(x, np.full(100, 0.05), label="far away")
+    ax.set_ylim(0, 1.1)
+    ax.legend(loc="center")
+    found = plots.legend_overlaps(fig)
+    assert [o.artist for o in found] == ["flat", "ramp"]
+    assert all(o.points > 0 and o.crossed for o in found)
+    with pytest.raises(AssertionError, match="lesson 99: the legend \\[flat, ramp, far away\\] "
+                                             "covers 'flat'"):
+        plots.assert_legends_clear(fig, "lesson 99")
+
+
+def test_the_detector_passes_a_legend_in_an_empty_corner():
+    fig, ax = plots.new_figure()
+    x = np.arange(100)
+    ax.plot(x, 0.1 * 0.5 ** (x // 30), label="StepLR")
+    ax.plot(x, 0.1 * 0.97 ** x, label="ExponentialLR")
+    ax.legend(loc="upper right")
+    assert plots.legend_overlaps(fig) == []
+    plots.assert_legends_clear(fig)
+
+
+def test_a_line_crossing_the_legend_counts_even_without_a_point_inside():
+    fig, ax = plots.new_figure()
+    ax.plot([0, 100], [0, 1], label="two points")      # a diagonal through the middle
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="center")
+    (found,) = plots.legend_overlaps(fig)
+    assert found.points == 0 and found.crossed and found.artist == "two points"
+    assert "a line or area crosses it" in str(found)
+
+
+@pytest.mark.parametrize("draw", [
+    lambda ax: ax.scatter([50], [0.5], label="one dot"),
+    lambda ax: ax.plot([50], [0.5], "o", label="one dot"),
+    lambda ax: ax.fill_between([0, 100], [0.3, 0.3], [0.7, 0.7], label="band"),
+    lambda ax: ax.bar([50], [0.6], width=10, bottom=0.2, label="bar"),
+], ids=["scatter", "marker", "band", "bar"])
+def test_markers_bands_and_bars_count_as_data(draw):
+    fig, ax = plots.new_figure()
+    draw(ax)
+    ax.plot([0, 1], [0, 0], label="edge")                # something else for the legend
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="center")
+    (label,) = [t.get_text() for t in ax.get_legend().get_texts() if t.get_text() != "edge"]
+    assert [o.artist for o in plots.legend_overlaps(fig)] == [label]
+
+
+def test_data_clipped_away_and_dotted_guides_do_not_count():
+    fig, ax = plots.new_figure()
+    ax.plot([0, 10], [5, 5], label="above the axes")    # clipped: invisible where the legend is
+    plots.mark_steps(ax, [50])                           # a milestone guide under the legend
+    ax.plot([0, 10], [0.05, 0.05], label="edge")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="center")
+    assert plots.legend_overlaps(fig) == []
+
+
+def test_the_detector_works_on_log_axes():
+    fig, ax = plots.new_figure()
+    x = np.logspace(-5, 1, 50)
+    ax.plot(x, 1 / (1 + x), label="loss")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.legend(loc="upper right")          # on a log x axis the curve has already fallen there
+    assert plots.legend_overlaps(fig) == []
+    ax.legend(loc="upper left")           # where the curve is flat at 1
+    assert [o.artist for o in plots.legend_overlaps(fig)] == ["loss"]
+
+
+# ------------------------------------------------------------------------- placing legends
+
+
+def test_place_legend_keeps_an_empty_corner_inside_the_axes():
+    fig, ax = plots.new_figure()
+    x = np.arange(100)
+    ax.plot(x, 0.1 * 0.97 ** x, label="a")
+    ax.plot(x, 0.05 * 0.97 ** x, label="b")
+    legend = plots.place_legend(ax)
+    assert _inside_axes(fig, legend, ax)
+    assert tuple(fig.get_size_inches()) == plots.SIZE
+    assert plots.legend_overlaps(fig, pad=plots.LEGEND_CLEARANCE - 1) == []
+
+
+def test_place_legend_goes_under_the_plot_when_no_corner_is_free():
+    fig, ax = plots.new_figure()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        ax.plot(np.arange(200), rng.uniform(0, 1, 200), label=f"noise {i}")
+    height = ax.get_window_extent(_renderer(fig)).height
+    legend = plots.place_legend(ax)
+    assert legend in fig.legends and not _inside_axes(fig, legend, ax)
+    r = _renderer(fig)
+    assert legend.get_window_extent(r).y1 <= ax.get_window_extent(r).y0
+    assert fig.get_size_inches()[1] > plots.SIZE[1]                  # the figure grew ...
+    assert ax.get_window_extent(r).height == pytest.approx(height, rel=0.03)  # ... not the plot
+    assert plots.legend_overlaps(fig) == []
+
+
+# ------------------------------------------------------------------------- steps
+
+
+@pytest.mark.parametrize("name, kwargs, expected", [
+    ("StepLR", None, True), ("MultiStepLR", None, True), ("ConstantLR", None, True),
+    ("ReduceLROnPlateau", None, True), ("CosineAnnealingLR", None, False),
+    ("LambdaLR", None, False), ("SequentialLR", None, False),
+    ("SequentialLR", warmup_cosine(10, 100), False),
+    ("SequentialLR", {"schedulers": [("ConstantLR", {}), ("ExponentialLR", {})],
+                      "milestones": [5]}, True),
+    ("ChainedScheduler", {"schedulers": [("ExponentialLR", {}), ("MultiStepLR", {})]}, True),
+])
+def test_which_schedules_are_piecewise_constant(name, kwargs, expected):
+    assert plots.is_piecewise_constant(name, kwargs) is expected
+
+
+def test_stepped_labels_by_name_by_flag_or_by_list():
+    labels = ["StepLR", "MultiStepLR alone", "StepLR(step_size=10)", "ExponentialLR",
+              "PyTorch StepLR", "λ = epoch // 30"]
+    assert plots.stepped_labels(labels) == {"StepLR", "MultiStepLR alone", "StepLR(step_size=10)"}
+    assert plots.stepped_labels(labels, True) == set(labels)
+    assert plots.stepped_labels(labels, False) == set()
+    assert plots.stepped_labels(labels, ["ExponentialLR", "not plotted"]) == {"ExponentialLR"}
+    assert plots.stepped_labels(labels, "ExponentialLR") == {"ExponentialLR"}
+
+
+def test_curve_xy_holds_the_last_value_for_one_more_step():
+    x, y = plots.curve_xy([1.0, 1.0, 0.5], stepped=True)
+    assert x.tolist() == [0, 1, 2, 3] and y.tolist() == [1.0, 1.0, 0.5, 0.5]
+    x, y = plots.curve_xy([1.0, 0.5], stepped=False)
+    assert x.tolist() == [0, 1] and y.tolist() == [1.0, 0.5]
+
+
+def test_curve_figure_draws_step_schedules_as_steps():
+    curves = {"StepLR": lr_curve("StepLR", 10, 1.0, step_size=4, gamma=0.5),
+              "ExponentialLR": lr_curve("ExponentialLR", 10, 1.0, gamma=0.9)}
+    fig = plots.curve_figure(curves)
+    step, smooth_ = fig.axes[0].lines[:2]
+    assert step.get_drawstyle() == "steps-post" and smooth_.get_drawstyle() == "default"
+    vertices = [tuple(v) for v in step.get_path().vertices]
+    assert (4.0, 1.0) in vertices and (4.0, 0.5) in vertices      # straight down at step 4
+    assert not any(0.5 < y < 1.0 for _, y in vertices)          # never between two levels
+    told = plots.curve_figure({"λ = epoch // 4": curves["StepLR"], "other": curves["StepLR"]},
+                              stepped={"λ = epoch // 4"}, xlabel="epoch")
+    assert [line.get_drawstyle() for line in told.axes[0].lines] == ["steps-post", "default"]
+    assert told.axes[0].get_xlabel() == "epoch"
+
+
+def test_identical_curves_stay_visible():
+    # lesson 11: ReduceLROnPlateau that never cut is the constant rate
+    constant = np.full(315, 0.05)
+    fig = plots.curve_figure({"constant": constant, "cosine": np.linspace(0.05, 0, 315),
+                              "ReduceLROnPlateau": constant.copy()}, stepped=True)
+    first, _, twin = fig.axes[0].lines[:3]
+    assert first.get_linestyle() == "-"
+    assert twin.get_linestyle() == "--" and twin.get_marker() == "o"
+    assert twin.get_zorder() >= first.get_zorder()
+    assert plots.legend_overlaps(fig) == []
+
+
+def test_compare_draws_steps_and_names_the_axis_like_the_message():
+    expected = lr_curve("StepLR", 10, 0.1, step_size=3, gamma=0.1)
+    got = lr_curve("StepLR", 10, 0.1, step_size=4, gamma=0.1)
+    fig = plots.compare(expected, got, first_diff=3, stepped=True, xlabel="epoch")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "epoch"
+    assert [line.get_drawstyle() for line in ax.lines[:2]] == ["steps-post"] * 2
+    labels = [t.get_text() for t in (ax.get_legend() or fig.legends[0]).get_texts()]
+    assert labels == ["PyTorch", "yours", "first difference (epoch 3)"]
+    assert plots.legend_overlaps(fig) == []
+
+
+def test_a_failing_check_shows_steps_against_epochs(monkeypatch):
+    figures, shown = [], []
+    original = plots.compare
+    monkeypatch.setattr(plots, "compare", lambda *a, **k: figures.append(original(*a, **k))
+                        or figures[-1])
+    monkeypatch.setattr(_core, "in_notebook", lambda: True)
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    from lrcourse import checks
+
+    def step_lr(epoch, base_lr, step_size, gamma):
+        return base_lr * gamma ** (epoch // (step_size + 1))
+
+    with pytest.raises(checks.CheckFailed, match="first difference at epoch"):
+        checks.check_step_lr(step_lr)
+    (fig,) = figures
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "epoch"
+    assert [line.get_drawstyle() for line in ax.lines[:2]] == ["steps-post"] * 2
+    assert shown and shown[0].data[:4] == b"\x89PNG"
+    assert plots.legend_overlaps(fig) == []
+
+
+def test_show_overlay_keeps_its_old_call_working():
+    shown = []
+    assert _core.show_overlay([1.0, 0.9, 0.8], [1.0, 0.9, 0.7], 2, title="t",
+                              display=shown.append)
+    assert shown[0].data[:4] == b"\x89PNG"
+
+
+# ------------------------------------------------------------------------- every library figure
+# The arguments the lessons use (notebooks/*.ipynb), so that their figures pass the layout test.
+
+_NOISY = validation_loss(100, noise=0.02, seed=0)
+SIDE_BY_SIDE = {
+    "02 MultiStepLR": (("MultiStepLR", 40, 0.05), dict(milestones=[8, 24, 28], gamma=0.5,
+                                                      marks=[8, 24, 28])),
+    "03 LinearLR": (("LinearLR", 30, 0.05), dict(start_factor=0.5, total_iters=8, marks=[8])),
+    "04 CosineAnnealingLR": (("CosineAnnealingLR", 100, 0.1), dict(
+        T_max=32, eta_min=1e-4, marks=[32, 64, 96],
+        title="CosineAnnealingLR past T_max: a smooth climb back")),
+    "05 CosineAnnealingWarmRestarts": (("CosineAnnealingWarmRestarts", 70, 0.1), dict(
+        T_0=10, T_mult=2, eta_min=0.001, marks=[10, 30])),
+    "06 OneCycleLR": (("OneCycleLR", 100, 0.1), dict(max_lr=0.5, total_steps=100, marks=[29])),
+    "07 ReduceLROnPlateau": (("ReduceLROnPlateau", 100, 0.1), dict(
+        metrics=_NOISY, patience=3, factor=0.5,
+        marks=reductions(lr_curve("ReduceLROnPlateau", 100, 0.1, metrics=_NOISY, patience=3,
+                                  factor=0.5)))),
+    "08 SequentialLR": (("SequentialLR", 100, 0.1), dict(marks=[10], **warmup_cosine(10, 100))),
+}
+
+
+@pytest.mark.parametrize("case", list(SIDE_BY_SIDE))
+def test_side_by_side_keeps_its_legend_off_the_curves(case):
+    args, kwargs = SIDE_BY_SIDE[case]
+    fig = side_by_side(*args, **kwargs)
+    plots.assert_legends_clear(fig, case)
+    line = fig.axes[0].lines[0]
+    stepped = plots.is_piecewise_constant(args[0], kwargs)
+    assert line.get_drawstyle() == ("steps-post" if stepped else "default")
+
+
+def _training_lr_curves(lr):
+    """Rates per step like lesson 11's runs (21 steps per epoch, 15 epochs)."""
+    spe, epochs = 21, 15
+    per_epoch = lambda name, **kw: np.repeat(lr_curve(name, epochs, lr, **kw), spe)  # noqa: E731
+    return {
+        "constant": np.full(spe * epochs, lr),
+        "StepLR": per_epoch("StepLR", step_size=5, gamma=0.3),
+        "ExponentialLR": per_epoch("ExponentialLR", gamma=0.8),
+        "cosine": per_epoch("CosineAnnealingLR", T_max=epochs),
+        "warm-up + cosine": lr_curve("WarmupCosine", spe * epochs, lr, warmup_steps=spe,
+                                     total_steps=spe * epochs),
+        "OneCycleLR": lr_curve("OneCycleLR", spe * epochs, lr, max_lr=lr,
+                               total_steps=spe * epochs),
+        "ReduceLROnPlateau": np.full(spe * epochs, lr),
+    }
+
+
+CURVE_FIGURES = {
+    "00 bowl losses": (lambda: {f"run {i}": 10 ** -np.linspace(0, i, 300) for i in range(4)},
+                       dict(logy=True, ylabel="loss", title="SGD on a noisy quadratic bowl")),
+    "01 lambdas": (lambda: {"λ = epoch // 30 (wrong)": lr_curve(
+        "LambdaLR", 91, 0.1, lr_lambda=lambda e: e // 30), "λ = 0.1 ** (epoch // 30)": lr_curve(
+        "LambdaLR", 91, 0.1, lr_lambda=lambda e: 0.1 ** (e // 30))}, dict(stepped=True)),
+    "08 hand over vs multiply": (lambda: __import__(
+        "lrcourse.lessons.chaining", fromlist=["x"]).sequential_curves(
+        100, 1.0, milestone=20, total_iters=20, T_max=80), dict(marks=[20])),
+    "11 rates, eta0 = 0.05": (lambda: _training_lr_curves(0.05), dict(stepped=True)),
+    "11 rates, eta0 = 0.5": (lambda: _training_lr_curves(0.5), dict(stepped=True)),
+    "11 rates, log axis": (lambda: _training_lr_curves(0.5), dict(stepped=True, logy=True)),
+    "13 WSD shapes": (lambda: {f"decay={d}": lr_curve(
+        "WarmupStableDecay", 1000, 1e-3, warmup_steps=50, total_steps=1000, decay_steps=200,
+        decay=d) for d in ("linear", "cosine", "sqrt")}, dict(marks=[50, 800])),
+    "14 two groups": (lambda: {"body (layer 1)": np.repeat([0.1, 0.05, 0.025], 42),
+                               "head (layer 2)": np.repeat([0.01, 0.005, 0.0025], 42)},
+                      dict(marks=[42, 84])),
+}
+
+
+@pytest.mark.parametrize("case", list(CURVE_FIGURES))
+def test_curve_figure_keeps_its_legend_off_the_curves(case):
+    make, kwargs = CURVE_FIGURES[case]
+    plots.assert_legends_clear(plots.curve_figure(make(), **kwargs), case)
+
+
+def _histories(curves):
+    return {label: [SimpleNamespace(val_loss=list(c * (1 + 0.05 * s))) for s in range(5)]
+            for label, c in curves.items()}
+
+
+@pytest.mark.parametrize("logy", [False, True])
+def test_metric_figure_keeps_its_legend_off_lines_and_bands(logy):
+    epochs = np.arange(1, 16)
+    curves = {name: 0.1 + 2 / epochs ** (0.5 + 0.2 * i)
+              for i, name in enumerate(["constant", "StepLR", "ExponentialLR", "cosine",
+                                        "warm-up + cosine", "OneCycleLR"])}
+    curves["ReduceLROnPlateau"] = curves["constant"]          # identical: must stay visible
+    fig = metric_figure(_histories(curves), "val_loss", title="validation loss", logy=logy)
+    plots.assert_legends_clear(fig)
+    twin = fig.axes[0].lines[-1]
+    assert twin.get_linestyle() == "--" and twin.get_marker() == "o"
+
+
+def test_the_range_test_figure_shows_every_loss_and_keeps_markers_apart():
+    lrs = 1e-5 * (1e6) ** (np.arange(100) / 99)
+    loss = 2.3 - 2.0 / (1 + np.exp(-3 * (np.log10(lrs) + 1.2)))
+    loss[85:] += np.linspace(0, 12, 15) ** 2
+    loss += 0.05 * np.sin(np.arange(100))
+    result = _suggest(lrs, loss, smooth(loss), 1e-5, 10.0, True, 100)
+    fig = result.figure()
+    ax = fig.axes[0]
+    plots.assert_legends_clear(fig)
+    low, high = ax.get_ylim()
+    assert low < loss.min() and high > loss.max()      # nothing clipped, the blow-up included
+    labels = [t.get_text() for t in (ax.get_legend() or fig.legends[0]).get_texts()]
+    assert [lbl.split()[0] for lbl in labels] == ["loss", "smoothed", "suggestion", "minimum",
+                                                  "steepest"]
+    markers = {line.get_label().split()[0]: line.get_marker() for line in ax.lines}
+    assert markers["minimum"] != markers["steepest"]
+    assert ax.get_legend() is None or ax.get_legend().get_texts()[0].get_fontsize() >= 9
+
+
+def test_grid_figure_steps_the_step_schedules():
+    curves = {"StepLR": lr_curve("StepLR", 20, 0.1, step_size=5),
+              "CosineAnnealingLR": lr_curve("CosineAnnealingLR", 20, 0.1, T_max=20),
+              "ChainedScheduler": lr_curve("ChainedScheduler", 20, 0.1, schedulers=[
+                  ("ExponentialLR", dict(gamma=0.9)), ("MultiStepLR", dict(milestones=[10]))])}
+    fig = plots.grid_figure(curves)
+    assert [ax.lines[0].get_drawstyle() for ax in fig.axes[:3]] == [
+        "steps-post", "default", "default"]
+    told = plots.grid_figure(curves, stepped=[*plots.PIECEWISE_CONSTANT, "ChainedScheduler"])
+    assert [ax.lines[0].get_drawstyle() for ax in told.axes[:3]] == [
+        "steps-post", "default", "steps-post"]
