@@ -52,10 +52,8 @@ def smoothing_explorer(losses: Sequence[float], lrs: Sequence[float], *, beta: f
     """An explorer of the range test's smoothing: the raw losses and their bias-corrected
     moving average for the ``beta`` on the slider (steps of 0.01), with a readout of where
     each curve is lowest (step and learning rate), which is what ``beta`` moves."""
-    import ipywidgets as W
-
     from lrcourse.training import smooth
-    from lrcourse.widgets import explore_function
+    from lrcourse.widgets import Range, explore_function
 
     losses = np.asarray(losses, dtype=float)
     lrs = np.asarray(lrs, dtype=float)
@@ -69,11 +67,8 @@ def smoothing_explorer(losses: Sequence[float], lrs: Sequence[float], *, beta: f
         return (f"smoothed (beta = {values['beta']:.2f}) lowest at step {k}, lr = {lrs[k]:.3g}; "
                 f"raw loss lowest at step {raw_min}, lr = {lrs[raw_min]:.3g}")
 
-    slider = W.FloatSlider(value=beta, min=0.0, max=0.99, step=0.01, description="beta",
-                           readout_format=".2f", continuous_update=True,
-                           layout=W.Layout(width="420px"), style={"description_width": "110px"})
-    return explore_function(curves, beta=slider, ylabel="loss", describe=describe,
-                            title="loss per step of the sweep")
+    return explore_function(curves, beta=Range(0.0, 0.99, beta, step=0.01), ylabel="loss",
+                            describe=describe, title="loss per step of the sweep")
 
 
 def first_step_sizes(optimizer: str, lr: float, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
