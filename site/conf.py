@@ -83,6 +83,7 @@ mathjax_path = "mathjax/tex-chtml.js"
 html_theme = "sphinx_book_theme"
 html_static_path = [str(HERE / "static")]
 html_css_files = ["lrcourse-site.css"]
+html_js_files = ["lrcourse-search.js"]  # formulas in search snippets
 html_theme_options = {
     "home_page_in_toc": True,
     "show_navbar_depth": 1,
