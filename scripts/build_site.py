@@ -4,6 +4,7 @@
     python scripts/build_site.py --serve [PORT]  # ... then serve it on http://127.0.0.1:PORT/
     python scripts/build_site.py --check-only    # only the notebook checks, no build
     python scripts/build_site.py --out DIR       # build somewhere else
+    python scripts/build_site.py --lite          # says why live explorers cannot be built
 
 `./course site` runs this after setting up .venv with the site's tools (the `[site]` extra).
 
@@ -16,7 +17,8 @@ Two stages, each naming the file that fails:
 2. Sphinx builds the site with warnings as errors (`-W --keep-going -n`): a link between
    notebooks that leads nowhere, a missing image or an unknown output fails it.
    Sphinx gives a notebook's position as one number (10000 x cell + line); it is translated
-   here to "cell N, line L" (N counts from 1, as JupyterLab's cells do from the top).
+   here to "cell N, line L": N counts cells from 1 at the top, L is the line of the cell where
+   the paragraph holding the problem starts.
 
 Nothing is fetched: the site's configuration (site/conf.py) vendors MathJax from a package,
 and the theme ships its own assets.
@@ -64,6 +66,15 @@ def _text(value) -> str:
 
 def _local(url: str) -> bool:
     return not re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I) and not url.startswith(("#", "/"))
+
+
+LITE_BLOCKED = """\
+site: --lite (the explorers live in the browser, through JupyterLite) cannot be built here.
+A Pyodide kernel runs offline from the npm package `pyodide` and pure-Python wheels from PyPI,
+but lrcourse needs numpy and matplotlib, and their Pyodide builds
+(numpy-*-pyemscripten_*_wasm32.whl, matplotlib, pillow, kiwisolver, contourpy) are published
+only with Pyodide's own distribution, on neither PyPI nor npm. README.md ("The website")
+gives the details; the static site (./course site) shows every explorer's stored figure."""
 
 
 def check_images(path: Path, nb: dict, root: Path) -> list[Problem]:
@@ -203,8 +214,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="after building, serve the site on 127.0.0.1:PORT (default 8000)")
     parser.add_argument("--check-only", action="store_true",
                         help="check the notebooks and stop")
+    parser.add_argument("--lite", action="store_true",
+                        help="live explorers in the browser (JupyterLite): not available, "
+                             "see README.md, 'The website'")
     args = parser.parse_args(argv)
     out = args.out.resolve()
+    if args.lite:
+        print(LITE_BLOCKED, file=sys.stderr)
+        return 2
     if args.check_only:
         problems = check_notebooks(ROOT)
         for problem in problems:
@@ -217,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     index = out / "index.html"
     print(f"site: open {index} in a browser (file://{index}),")
     if args.serve is None:
-        print("      or serve it: ./course site --serve  (http://127.0.0.1:8000/)")
+        print("      or serve it: ./course site --serve  (http://127.0.0.1:8000/), which also "
+              "shows the icons and search snippets that browsers block on file:// pages")
         return 0
     serve(out, args.serve)
     return 0

@@ -203,3 +203,10 @@ def test_the_build_fails_on_broken_links_naming_notebook_cell_and_line(tmp_path)
            "'../exercises/ex99_gone.ipynb'" in output
     assert "site: the build failed" in output
     assert len([ln for ln in output.splitlines() if "WARNING" in ln]) == 3, output
+
+
+def test_lite_says_what_blocks_it():
+    done = subprocess.run([sys.executable, "scripts/build_site.py", "--lite"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "pyemscripten" in done.stderr and "README.md" in done.stderr
