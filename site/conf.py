@@ -1,10 +1,11 @@
 """Sphinx configuration of the course's website (built by `./course site`).
 
 The source directory is the repository's root, so the site reads the notebooks, README.md and
-exercises/README.md where they live and every relative link between them (``05_warm_restarts.ipynb``,
-``../exercises/ex03_cosine_restarts.ipynb``) resolves to the page built from that file. This
-folder holds only what the site adds: this file, the order of the pages (``_toc.yml``), a small
-Sphinx extension (``lrcourse_site.py``) and its stylesheet (``static/``).
+exercises/README.md where they live, and every relative link between them
+(``05_warm_restarts.ipynb``, ``../exercises/ex03_cosine_restarts.ipynb``) resolves to the page
+built from that file. This folder holds only what the site adds: this file, the order of the
+pages (``_toc.yml``), a small Sphinx extension (``lrcourse_site.py``) and its stylesheet,
+script and icon (``static/``).
 
 Nothing is executed: the notebooks' stored outputs are the content (``nb_execution_mode``). Nothing
 is fetched: MathJax comes from the ``sphinx-mathjax-offline`` package and is copied into the site;

@@ -217,11 +217,13 @@ def copy_mathjax(outdir: Path) -> None:
     shutil.copytree(source, target, ignore=ignore)
 
 
-def redirect_page(target: str) -> str:
+def redirect_page(target: str, favicon: str | None) -> str:
     url = html.escape(target, quote=True)
+    # the icon is declared so that the browser does not ask for /favicon.ico (a 404)
+    icon = f"<link rel=\"icon\" href=\"{html.escape(favicon, quote=True)}\">\n" if favicon else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
             f"<meta http-equiv=\"refresh\" content=\"0; url={url}\">\n"
-            f"<link rel=\"canonical\" href=\"{url}\">\n"
+            f"<link rel=\"canonical\" href=\"{url}\">\n{icon}"
             "<title>lrcourse</title></head>\n"
             f"<body><p><a href=\"{url}\">The course starts here.</a></p></body></html>\n")
 
@@ -233,7 +235,9 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     copy_mathjax(outdir)
     root = app.config.root_doc
     if root != "index":
-        (outdir / "index.html").write_text(redirect_page(f"{root}.html"))
+        favicon = app.config.html_favicon
+        icon = f"_static/{Path(favicon).name}" if favicon else None
+        (outdir / "index.html").write_text(redirect_page(f"{root}.html", icon))
 
 
 def on_builder_inited(app: Sphinx) -> None:
