@@ -231,13 +231,13 @@ def main(argv: list[str] | None = None) -> int:
     code = build(ROOT, out)
     if code:
         return code
+    if args.serve is not None:
+        serve(out, args.serve)
+        return 0
     index = out / "index.html"
     print(f"site: open {index} in a browser (file://{index}),")
-    if args.serve is None:
-        print("      or serve it: ./course site --serve  (http://127.0.0.1:8000/), which also "
-              "shows the icons and search snippets that browsers block on file:// pages")
-        return 0
-    serve(out, args.serve)
+    print("      or serve it: ./course site --serve  (http://127.0.0.1:8000/), which also "
+          "shows the icons and search snippets that browsers block on file:// pages")
     return 0
 
 
