@@ -83,6 +83,13 @@ suppress_warnings = [
 # MathJax 3 from the sphinx-mathjax-offline package (copied into _static/mathjax by
 # lrcourse_site); Sphinx's default would load it from a CDN.
 mathjax_path = "mathjax/tex-chtml.js"
+# The lessons write names as \text{final\_div}, LaTeX's way; MathJax reads \_ inside \text{} as
+# LaTeX does only with its textmacros package (without it the page shows "final\_div"), which
+# JupyterLab's MathJax loads and tex-chtml.js does not.  (myst-parser adds processHtmlClass.)
+mathjax3_config = {
+    "loader": {"load": ["[tex]/textmacros"]},
+    "tex": {"packages": {"[+]": ["textmacros"]}},
+}
 
 # ---- theme -------------------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"

@@ -265,17 +265,23 @@ def page(browser, server):
 
 
 # Formulas: MathJax replaces every .math element's TeX by an <mjx-container>.  Then no TeX
-# delimiter may be left in the text outside code.
+# delimiter may be left in the text outside code, no formula may be a TeX error, and no text in
+# a formula may show a backslash (\text{final\_div} read without MathJax's textmacros shows
+# "final\_div"; the hidden MathML copy MathJax adds for screen readers holds the text shown).
 RENDERED = """() => {
   const unrendered = [...document.querySelectorAll('.math')]
     .filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 60));
+  const errors = [...document.querySelectorAll('mjx-merror')]
+    .map(el => el.getAttribute('data-mjx-error') || el.textContent);
+  const escaped = [...document.querySelectorAll('mjx-assistive-mml mtext')]
+    .map(el => el.textContent).filter(text => text.includes('\\\\'));
   const body = document.querySelector('main') || document.body;
   const copy = body.cloneNode(true);
   copy.querySelectorAll('pre, code, script, style, mjx-container, .highlight, .output')
     .forEach(el => el.remove());
   const text = copy.textContent;
   const raw = ['$$', '\\\\(', '\\\\[', '\\\\begin{', '$\\\\'].filter(d => text.includes(d));
-  return {unrendered, raw, math: document.querySelectorAll('.math').length};
+  return {unrendered, errors, escaped, raw, math: document.querySelectorAll('.math').length};
 }"""
 
 # Images: loaded eagerly (the theme may mark them lazy), then each must have a size.
@@ -302,6 +308,10 @@ def open_and_check(page, url: str) -> list[str]:
         problems.append(f"formulas not rendered: {rendered['unrendered'][:3]}")
     if rendered["raw"]:
         problems.append(f"raw TeX in the text: {rendered['raw']}")
+    if rendered["errors"]:
+        problems.append(f"TeX errors in formulas: {rendered['errors'][:3]}")
+    if rendered["escaped"]:
+        problems.append(f"a backslash shown in a formula's text: {rendered['escaped'][:3]}")
     page.evaluate(LOAD_IMAGES)
     page.wait_for_function(IMAGES_DONE)
     for image in page.evaluate(IMAGES):
