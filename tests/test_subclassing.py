@@ -31,7 +31,8 @@ def test_the_table_is_torchs():
 
 @pytest.mark.parametrize("name", sorted(CHAINABLE | ABSOLUTE))
 def test_the_warning_comes_from_each_classes_own_get_lr(name):
-    assert "_warn_get_lr_called_within_step" in inspect.getsource(getattr(lr_scheduler, name).get_lr)
+    source = inspect.getsource(getattr(lr_scheduler, name).get_lr)
+    assert "_warn_get_lr_called_within_step" in source
 
 
 def test_the_classes_without_get_lr_have_none_of_their_own():
