@@ -10,6 +10,7 @@ The library's layers (``schedules``, ``reference``, ``plots``, ``widgets``, ``ch
     toyloop      a visible eight-line training loop on a toy problem (lesson 09)
     cheatsheet   one representative setting of every scheduler (lesson 10)
     subclassing  how torch's own schedulers compute a rate, measured (lesson 15)
+    libraries    torch-class recipes for transformers' schedules, library comparisons (lesson 16)
 
 The compare helpers are re-exported, so a lesson writes
 ``from lrcourse.lessons import agree_with_torch, lr_table, side_by_side``.
