@@ -2,6 +2,7 @@
 # Create .venv/ and install lrcourse into it (editable).  Called by ./course.
 #   scripts/setup_env.sh lab    runtime dependencies
 #   scripts/setup_env.sh test   plus the test tools and, when missing, Chromium
+#   scripts/setup_env.sh site   runtime dependencies and the website's tools
 # Re-running is cheap: nothing is installed again unless pyproject.toml changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,10 +26,13 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
 fi
 
 extras=""; [ "$what" = test ] && extras="[test]"
+# ---- site (./course site): the website's pinned tools, the [site] extra ----
+[ "$what" = site ] && extras="[site]"
+# ---- /site ----
 hash="$(sha1sum pyproject.toml | cut -c1-12)"
 stamp=".venv/.lrcourse-$what-$hash"
-# The test install includes everything the lab install has.
-if [ ! -e "$stamp" ] && ! { [ "$what" = lab ] && [ -e ".venv/.lrcourse-test-$hash" ]; }; then
+# The test install includes everything the lab (and the site) install has.
+if [ ! -e "$stamp" ] && ! { [ "$what" != test ] && [ -e ".venv/.lrcourse-test-$hash" ]; }; then
   echo "lrcourse: installing lrcourse$extras (editable)"
   "${PIP[@]}" -e ".$extras"
   if [ "$what" = test ]; then

@@ -232,7 +232,8 @@ def test_find_lr_restores_model_optimizer_and_data_order():
     after = snapshot(model, optimizer)
     assert all(torch.equal(before[0][k], after[0][k]) for k in before[0])
     assert after[1] == [0.03]
-    assert all(torch.equal(before[2][p][n], after[2][p][n]) for p in before[2] for n in before[2][p])
+    assert all(torch.equal(before[2][p][n], after[2][p][n])
+               for p in before[2] for n in before[2][p])
     assert torch.equal(loader.generator.get_state(), gen_before)
     assert torch.equal(torch.get_rng_state(), rng_before)
     assert model.training
@@ -250,9 +251,26 @@ def test_find_lr_sweeps_exponentially_and_suggests_inside_the_range():
     assert r.suggestion == pytest.approx(r.lr_at_min / 10)
     # the smoothed loss at the minimum is below where it started, and the reasoning says so
     assert r.smoothed.min() < r.smoothed[0] and f"{r.suggestion:.3g}" in str(r)
+    # where the suggestion sits is read off the measured slope, not asserted by the rule
+    k = int(np.argmin(np.abs(np.log(r.lrs) - np.log(r.suggestion))))
+    falling = np.gradient(r.smoothed, np.log(r.lrs))[k] < 0
+    assert ("still falling there" in str(r)) == falling
+    assert ("not falling there" in str(r)) == (not falling)
     # bias-corrected moving average: the first smoothed value is the first loss itself
     assert r.smoothed[0] == pytest.approx(r.losses[0])
     assert r.smoothed[1] == pytest.approx((0.09 * r.losses[0] + 0.1 * r.losses[1]) / 0.19)
+
+
+def test_find_lr_says_when_the_suggestion_is_not_on_the_falling_part():
+    from lrcourse.training.lr_finder import _suggest
+
+    lrs = np.geomspace(1e-3, 1.0, 40)
+    # flat until 0.1, then falling to a minimum near 0.5, then rising: lr_at_min / 10 = 0.05
+    # lies on the flat part, where the slope is 0
+    smoothed = np.where(lrs < 0.1, 2.0, 2.0 - 1.5 * np.log10(lrs / 0.1) / np.log10(5))
+    smoothed = np.where(lrs > 0.5, 0.5 + 3 * (lrs - 0.5), smoothed)
+    r = _suggest(lrs, smoothed, smoothed, 1e-3, 1.0, True, 40)
+    assert "not falling there" in str(r)
 
 
 def test_find_lr_cycles_a_short_loader_and_stops_when_the_loss_explodes():
@@ -331,6 +349,34 @@ def test_resume_needs_the_factory_again(tmp_path):
         Trainer.resume(tmp_path / "f.pt")
     resumed = Trainer.resume(tmp_path / "f.pt", scheduler=factory)
     assert resumed.run(progress=False).lr[SPE] == pytest.approx(0.05 * 0.9)
+
+
+def test_save_refuses_a_checkpoint_that_weights_only_loading_would_refuse(tmp_path):
+    # np.cos returns numpy.float64: LambdaLR writes it into the optimizer's lr, torch.save
+    # pickles it, and torch.load(weights_only=True), what resume uses, refuses the file.
+    factory = lambda opt: lr_scheduler.LambdaLR(opt, lambda e: np.cos(e / 10))  # noqa: E731
+    t = Trainer(TrainConfig(factory, epochs=2))
+    t.run(until=1, progress=False)
+    with pytest.raises(ValueError, match=r"optimizer\['param_groups'\]\[0\]\['lr'\] holds a "
+                                         r"numpy\.float64.*float\("):
+        t.save(tmp_path / "np.pt")
+    with pytest.raises(Exception):                 # the refusal the check anticipates
+        torch.load(tmp_path / "np.pt", weights_only=True)
+
+    fixed = lambda opt: lr_scheduler.LambdaLR(opt, lambda e: math.cos(e / 10))  # noqa: E731
+    t = Trainer(TrainConfig(fixed, epochs=2))
+    t.run(until=1, progress=False)
+    t.save(tmp_path / "math.pt")                   # plain floats: saved and loadable
+    assert torch.load(tmp_path / "math.pt", weights_only=True)["epoch"] == 1
+
+
+def test_first_unplain_names_the_entry_and_accepts_plain_data():
+    from lrcourse.training.loop import _first_unplain
+
+    plain = {"a": [1, 2.5, "x", None, True, torch.zeros(2)], "b": {"c": (1, 2)}}
+    assert _first_unplain(plain) is None
+    where, value = _first_unplain({"a": [1.0, {"b": np.float64(0.5)}]})
+    assert where == "a[1]['b']" and type(value) is np.float64
 
 
 RESUME = textwrap.dedent("""

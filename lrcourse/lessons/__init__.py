@@ -9,6 +9,8 @@ The library's layers (``schedules``, ``reference``, ``plots``, ``widgets``, ``ch
     chaining     ready-made SequentialLR / ChainedScheduler members (lessons 08, 09)
     toyloop      a visible eight-line training loop on a toy problem (lesson 09)
     cheatsheet   one representative setting of every scheduler (lesson 10)
+    training_runs  figures that merge identical runs, the range test's smoothing explorer,
+                 an optimizer's first step, resuming in two orders (lessons 11-14)
     subclassing  how torch's own schedulers compute a rate, measured (lesson 15)
     libraries    torch-class recipes for transformers' schedules, library comparisons (lesson 16)
 

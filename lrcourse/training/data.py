@@ -2,8 +2,8 @@
 
 ``load_digits`` ships with scikit-learn (1,797 8x8 grey-scale images of the digits 0-9), so
 nothing is downloaded.  The split is stratified and seeded; each pixel is centred on its training
-mean and all are divided by one overall standard deviation.  A two-layer MLP on them trains in well under
-a second per epoch on one CPU core.
+mean and all are divided by one overall standard deviation.  A two-layer MLP on them trains in
+well under a second per epoch on one CPU core.
 """
 
 from __future__ import annotations

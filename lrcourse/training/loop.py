@@ -27,6 +27,7 @@ function counts batches needs ``step_on="batch"``).
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,12 +274,31 @@ class Trainer:
     # -- checkpoints ------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        """Model, optimizer, scheduler, the data order's RNG, history and config, in one file."""
+        """Model, optimizer, scheduler, the data order's RNG, history and config, in one file.
+
+        The file is read back at once with ``torch.load(weights_only=True)`` (what
+        :meth:`resume` does): a state that only full unpickling could restore, such as a NumPy
+        number in the optimizer's ``lr`` (an ``lr_lambda`` returning ``np.cos(...)``), raises a
+        ``ValueError`` naming the entry now, not when the run is resumed.
+        """
         save_checkpoint(
             path, model=self.model, optimizer=self.optimizer, scheduler=self.scheduler,
             epoch=self.epoch, history=self.history.as_dict(), config=self.config.portable(),
             data_rng=self.train_loader.generator.get_state(),
         )
+        try:
+            torch.load(path, weights_only=True)
+        except pickle.UnpicklingError as err:
+            states = {"optimizer": self.optimizer.state_dict(),
+                      "scheduler": None if self.scheduler is None else self.scheduler.state_dict()}
+            where = _first_unplain(states)
+            found = (f"{where[0]} holds a {type(where[1]).__module__}.{type(where[1]).__name__} "
+                     f"({where[1]!r})" if where else "it holds an object torch will not load")
+            raise ValueError(
+                f"checkpoint {path} cannot be loaded with torch.load(weights_only=True), so it "
+                f"could not be resumed: {found}. A common cause is an lr_lambda that returns a "
+                "NumPy number (np.cos(...)): return a Python float, float(...), or use math. "
+                f"torch said: {_unpickler_reason(err)}") from None
 
     @classmethod
     def resume(cls, path: str | Path, **overrides: Any) -> Trainer:
@@ -330,6 +350,34 @@ def resume_in_fresh_process(path: str | Path) -> History:
         out = Path(tmp) / "history.json"
         subprocess.run([sys.executable, "-c", _RESUME, str(path), str(out)], check=True)
         return History.from_dict(json.loads(out.read_text()))
+
+
+_PLAIN = (bool, int, float, complex, str, bytes, type(None), torch.dtype, torch.device)
+
+
+def _unpickler_reason(err: Exception) -> str:
+    """The line of torch's long weights_only message that names what it refused."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    named = [line for line in lines if "WeightsUnpickler error" in line]
+    return (named or lines or ["(no message)"])[0]
+
+
+def _first_unplain(obj: Any, where: str = "") -> tuple[str, Any] | None:
+    """The first value inside ``obj`` (dicts, lists, tuples) that is not plain data, with where
+    it sits (``optimizer['param_groups'][1]['lr']``), or None."""
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, (list, tuple)):
+        items = enumerate(obj)
+    else:
+        # exact types: numpy.float64 is a subclass of float, and torch refuses it
+        plain = type(obj) in _PLAIN or isinstance(obj, torch.Tensor)
+        return None if plain else (where, obj)
+    for key, value in items:
+        found = _first_unplain(value, f"{where}[{key!r}]" if where else str(key))
+        if found:
+            return found
+    return None
 
 
 def _describe(spec: SchedulerSpec) -> str:

@@ -122,15 +122,16 @@ def _batches(loader: Iterable, steps: int):
                              "smaller than batch_size with drop_last=True?)")
 
 
-def find_lr(model: torch.nn.Module, loader: Iterable, optimizer: torch.optim.Optimizer | None = None,
-            *, loss_fn: Callable = F.cross_entropy, start_lr: float = 1e-5, end_lr: float = 10.0,
+def find_lr(model: torch.nn.Module, loader: Iterable,
+            optimizer: torch.optim.Optimizer | None = None, *, loss_fn: Callable = F.cross_entropy, start_lr: float = 1e-5, end_lr: float = 10.0,
             num_steps: int = 100, beta: float = 0.9, diverge: float = 4.0,
             progress: bool = True) -> LRFinderResult:
     """Sweep the learning rate from ``start_lr`` to ``end_lr`` over ``num_steps`` batches.
 
     ``optimizer`` defaults to SGD with momentum 0.9 on ``model.parameters()``; pass the one you
-    will train with (the useful range depends on it: Adam's is not SGD's).  Every parameter group gets the same swept rate.  ``loader`` yields
-    ``(inputs, targets)`` and is restarted if it has fewer than ``num_steps`` batches.
+    will train with (the useful range depends on it: Adam's is not SGD's).  Every parameter
+    group gets the same swept rate.  ``loader`` yields ``(inputs, targets)`` and is restarted if
+    it has fewer than ``num_steps`` batches.
 
     The suggestion is one tenth of the rate at which the smoothed loss is lowest: at the
     minimum the loss has already stopped improving and the rates just above it make training
@@ -234,8 +235,12 @@ def _suggest(lrs, losses, smoothed, start_lr, end_lr, stopped_early, num_steps) 
         lines.append(f"It was still falling at end_lr = {end_lr:.3g}: the sweep may have ended "
                      "too soon; try a larger end_lr.")
     else:
-        lines.append("Past the minimum the steps are too large and the loss rises.")
-    lines.append(f"Suggestion: lr = {suggestion:.3g}, one tenth of the rate at the minimum, "
-                 "still on the falling part of the curve, safely below the unstable region.")
+        lines.append("Past the minimum the loss rises: the steps have become too large.")
+    # Say where the suggestion sits on the curve as measured, not as the rule of thumb hopes.
+    i_sug = int(np.argmin(np.abs(log_lr - math.log(suggestion))))
+    where = ("the smoothed loss is still falling there" if slope[i_sug] < 0 else
+             "but the smoothed loss is not falling there: read the curve before using it")
+    lines.append(f"Suggestion: lr = {suggestion:.3g}, one tenth of the rate at the minimum "
+                 f"(a rule of thumb); {where}.")
     return LRFinderResult(lrs, losses, smoothed, float(start_lr), float(end_lr), lr_min,
                           steepest, suggestion, stopped_early, "\n".join(lines))

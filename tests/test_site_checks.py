@@ -1,0 +1,212 @@
+"""The website's build refuses what it must not publish, naming the file.
+
+The notebook checks of scripts/build_site.py are run on small notebooks written here; one full
+Sphinx build of a copy of the course, with broken links added to one lesson, checks that the
+build fails and names the notebook, the cell and the line.  The site itself (pages, links, the
+browser) is tested in tests/e2e/test_site.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+build_site = _load("build_site", ROOT / "scripts" / "build_site.py")
+
+pytest.importorskip("sphinx", reason="the site's tools are missing: pip install -e '.[site]'")
+lrcourse_site = _load("lrcourse_site", ROOT / "site" / "lrcourse_site.py")
+
+
+def notebook(*cells: dict) -> dict:
+    return {"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def md(text: str, **extra) -> dict:
+    return {"cell_type": "markdown", "metadata": {}, "source": text, **extra}
+
+
+def code(text: str, outputs=(), count: int | None = 1) -> dict:
+    return {"cell_type": "code", "metadata": {}, "source": text, "outputs": list(outputs),
+            "execution_count": count}
+
+
+PNG = {"output_type": "display_data", "metadata": {},
+       "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 640x480 with 1 Axes>"}}
+TEXT = {"output_type": "stream", "name": "stdout", "text": "0.1\n"}
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A course folder with one good lesson and one exercise; tests add bad notebooks."""
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "exercises").mkdir()
+    write(tmp_path / "notebooks" / "01_good.ipynb", notebook(
+        md("# 1 · Good\n\n$\\eta$ and a figure: ![curve](curve.png)"),
+        code("import numpy as np", count=1),
+        code("print(0.1)", [TEXT], count=2),
+        code('explore("StepLR", lr=0.1, steps=10, step_size=(1, 9, 3))', [PNG], count=3)))
+    (tmp_path / "notebooks" / "curve.png").write_bytes(b"\x89PNG")
+    # exercises are stored without outputs on purpose
+    write(tmp_path / "exercises" / "ex01.ipynb", notebook(
+        md("# Exercise 1"), code("def f():\n    raise NotImplementedError()", count=None)))
+    return tmp_path
+
+
+def write(path: Path, nb: dict) -> None:
+    path.write_text(json.dumps(nb))
+
+
+def problems(root: Path) -> list[str]:
+    return [str(p) for p in build_site.check_notebooks(root)]
+
+
+def test_the_stored_course_passes_the_checks():
+    assert problems(ROOT) == []
+
+
+def test_good_notebooks_and_exercises_without_outputs_pass(course):
+    assert problems(course) == []
+
+
+def test_a_lesson_without_stored_outputs_is_named(course):
+    write(course / "notebooks" / "02_cleared.ipynb", notebook(
+        md("# 2"), code("x = 1", count=None), code("print(x)", count=None)))
+    assert problems(course) == [
+        "notebooks/02_cleared.ipynb: has no stored outputs: run `.venv/bin/python "
+        "scripts/notebooks.py execute notebooks/02_cleared.ipynb` and commit the result"]
+
+
+def test_a_cell_that_never_ran_and_a_stored_error_are_named(course):
+    error = {"output_type": "error", "ename": "ValueError", "evalue": "bad lr", "traceback": []}
+    write(course / "notebooks" / "02_partly.ipynb", notebook(
+        md("# 2"), code("print(0.1)", [TEXT], count=1), code("y = 2", count=None),
+        code("raise ValueError('bad lr')", [error], count=3)))
+    assert problems(course) == [
+        "notebooks/02_partly.ipynb, cell 3: never ran (no stored outputs): refresh the "
+        "notebook with scripts/notebooks.py execute",
+        "notebooks/02_partly.ipynb, cell 4: stores an error: ValueError: bad lr"]
+
+
+def test_missing_figures_are_named(course):
+    figure_without_png = {"output_type": "display_data", "metadata": {},
+                          "data": {"text/plain": "<Figure size 640x480 with 1 Axes>"}}
+    write(course / "notebooks" / "02_figures.ipynb", notebook(
+        md("# 2\n\n![the curve](figures/missing.png)"),
+        code("plot()", [figure_without_png], count=1),
+        code('explore_function(f, x=(0, 1, 0.5))', [TEXT], count=2),
+        md('<img src="gone.svg" width="300">'),
+        md("![pasted](attachment:image.png)")))
+    # an exercise's images are checked too
+    write(course / "exercises" / "ex02.ipynb", notebook(md("![hint](hint.png)")))
+    assert problems(course) == [
+        "notebooks/02_figures.ipynb, cell 1: the figure figures/missing.png is missing",
+        "notebooks/02_figures.ipynb, cell 4: the figure gone.svg is missing",
+        "notebooks/02_figures.ipynb, cell 5: the figure attachment:image.png is not attached "
+        "to the cell",
+        "notebooks/02_figures.ipynb, cell 2: stores a figure without its image "
+        "(<Figure size 640x480 with 1 Axes>)",
+        "notebooks/02_figures.ipynb, cell 3: an explorer stored without its figure (PNG): the "
+        "page would show no plot",
+        "exercises/ex02.ipynb, cell 1: the figure hint.png is missing",
+    ]
+
+
+def test_a_damaged_notebook_is_named(course):
+    (course / "notebooks" / "03_damaged.ipynb").write_text('{"cells": [')
+    [problem] = problems(course)
+    assert problem.startswith("notebooks/03_damaged.ipynb: cannot be read as a notebook")
+
+
+def test_check_only_exits_1_and_prints_the_problems(tmp_path):
+    """The command line, on a copy of the script whose course has a cleared lesson."""
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "build_site.py", tmp_path / "scripts")
+    (tmp_path / "notebooks").mkdir()
+    write(tmp_path / "notebooks" / "01.ipynb", notebook(code("print(1)", count=None)))
+    done = subprocess.run([sys.executable, "scripts/build_site.py", "--check-only"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "notebooks/01.ipynb: has no stored outputs" in done.stdout
+
+
+@pytest.mark.parametrize(("number", "expected"), [
+    ("180004", "x.ipynb, cell 18, line 3"),
+    ("10002", "x.ipynb, cell 1, line 1"),
+    ("30010", "x.ipynb, cell 3, line 9"),
+])
+def test_sphinx_notebook_positions_become_cell_and_line(number, expected):
+    line = f"notebooks/x.ipynb:{number}: WARNING: something"
+    assert build_site.SPHINX_NOTEBOOK_LINE.sub(build_site.notebook_position, line) == \
+        f"notebooks/{expected}: WARNING: something"
+
+
+def test_binder_links():
+    assert lrcourse_site.binder_url("https://github.com/ada/lrcourse", "main",
+                                    "notebooks/05_warm_restarts.ipynb") == (
+        "https://mybinder.org/v2/gh/ada/lrcourse/main"
+        "?urlpath=lab/tree/notebooks/05_warm_restarts.ipynb")
+    assert lrcourse_site.binder_url("https://github.com/ada/lrcourse.git/", "dev",
+                                    "exercises/ex01_step_multistep.ipynb") == (
+        "https://mybinder.org/v2/gh/ada/lrcourse/dev"
+        "?urlpath=lab/tree/exercises/ex01_step_multistep.ipynb")
+    assert lrcourse_site.binder_url("https://gitlab.com/ada/lrcourse", "main",
+                                    "notebooks/00_index.ipynb") == (
+        "https://mybinder.org/v2/git/https%3A%2F%2Fgitlab.com%2Fada%2Flrcourse/main"
+        "?urlpath=lab/tree/notebooks/00_index.ipynb")
+
+
+def test_the_build_fails_on_broken_links_naming_notebook_cell_and_line(tmp_path):
+    """A full Sphinx build of a copy of the course, with three broken links in lesson 5."""
+    for folder in ("site", "notebooks", "exercises"):
+        shutil.copytree(ROOT / folder, tmp_path / folder,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "docs").mkdir()
+    shutil.copy(ROOT / "scripts" / "build_site.py", tmp_path / "scripts")
+    shutil.copy(ROOT / "README.md", tmp_path)
+    shutil.copy(ROOT / "docs" / "DEVELOPING.md", tmp_path / "docs")
+    lesson = tmp_path / "notebooks" / "05_warm_restarts.ipynb"
+    nb = json.loads(lesson.read_text())
+    nb["cells"].insert(1, md(id="broken-links", text="See [the next lesson](07_gone.ipynb),\n\n"
+                             "[a section](04_cosine_annealing.ipynb#no-such-section)\n\n"
+                             "and [the exercise](../exercises/ex99_gone.ipynb)."))
+    lesson.write_text(json.dumps(nb))
+
+    done = subprocess.run([sys.executable, "scripts/build_site.py", "--out",
+                           str(tmp_path / "_site")], cwd=tmp_path, capture_output=True,
+                          text=True)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    where = "notebooks/05_warm_restarts.ipynb, cell 2"
+    assert f"{where}, line 1: WARNING: 'myst' cross-reference target not found: " \
+           "'07_gone.ipynb'" in output
+    assert f"{where}, line 3: WARNING: local id not found in doc " \
+           "'notebooks/04_cosine_annealing': 'no-such-section'" in output
+    assert f"{where}, line 5: WARNING: 'myst' cross-reference target not found: " \
+           "'../exercises/ex99_gone.ipynb'" in output
+    assert "site: the build failed" in output
+    assert len([ln for ln in output.splitlines() if "WARNING" in ln]) == 3, output
+
+
+def test_lite_says_what_blocks_it():
+    done = subprocess.run([sys.executable, "scripts/build_site.py", "--lite"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "pyemscripten" in done.stderr and "README.md" in done.stderr
