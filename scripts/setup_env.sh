@@ -75,7 +75,8 @@ stamp="$VENV/.lrcourse-$what-$hash"
 # The test install includes everything the lab install has.
 if [ ! -e "$stamp" ] && ! { [ "$what" = lab ] && [ -e "$VENV/.lrcourse-test-$hash" ]; }; then
   echo "lrcourse: installing lrcourse$extras (editable) into $VENV/"
-  "${PIP[@]}" -e ".$extras"
+  # (without setuptools' notice that a folder named like the package is in the current one)
+  PYTHONWARNINGS="ignore:Editable installation" "${PIP[@]}" -e ".$extras"
   touch "$stamp"
 fi
 
