@@ -22,11 +22,15 @@ INTERNAL = re.compile(r"lrcourse[/\\]|_core\.py|site-packages")
 EXERCISE = "exercises/ex01_step_multistep.ipynb"
 
 
-def learner_commands() -> list[str]:
-    """The lines of the first ```bash block after the README's ``<!-- learner-commands -->``."""
-    text = (REPO / "README.md").read_text()
+# The files that tell a learner what to type; both say to run it in the repository's folder.
+READMES = ["README.md", "exercises/README.md"]
+
+
+def learner_commands(readme: str = "README.md") -> list[str]:
+    """The lines of the first ```bash block after ``<!-- learner-commands -->`` in ``readme``."""
+    text = (REPO / readme).read_text()
     block = re.search(r"```bash\n(.*?)```", text[text.index("<!-- learner-commands -->"):], re.S)
-    assert block, "no ```bash block after <!-- learner-commands --> in README.md"
+    assert block, f"no ```bash block after <!-- learner-commands --> in {readme}"
     commands = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
     return [command for command in commands if command]
 
@@ -38,22 +42,31 @@ def run(command: str | list[str], cwd=REPO, timeout: float = 600) -> tuple[int, 
     return done.returncode, ANSI.sub("", done.stdout + done.stderr)
 
 
-def test_the_readmes_learner_command_reports_each_check():
-    """As the README writes it, on the exercise as released: each check FAILED with the
-    check's own message, no frame of lrcourse, a summary, exit status 1."""
-    commands = learner_commands()
+@pytest.mark.parametrize("readme", READMES)
+def test_the_readmes_learner_commands_report_each_check(readme):
+    """As the README writes them, on the exercises as released: each check FAILED with the
+    check's own message, no frame of lrcourse, a summary per notebook, exit status 1."""
+    commands = learner_commands(readme)
     assert f"./course check {EXERCISE}" in commands
     for command in commands:
         status, output = run(command)
         assert status == 1, output
         assert not INTERNAL.search(output), output
-        assert f"{EXERCISE}: running 2 checks in a fresh kernel..." in output, output
-        for heading, function in (("1a · StepLR (2 points)", "step_lr"),
-                                  ("1b · MultiStepLR (2 points)", "multistep_lr")):
-            assert re.search(rf"FAILED +{re.escape(heading)}\n +CheckFailed: {function} is not "
-                             r"implemented yet: replace `raise NotImplementedError\(\)`",
-                             output), output
-        assert output.rstrip().endswith(f"{EXERCISE}: 0 of 2 checks passed (0 of 4 points)")
+        started = re.findall(r"^(exercises/\S+\.ipynb): running (\d+) checks? in a fresh "
+                             r"kernel\.\.\.$", output, re.M)
+        assert started, output
+        for notebook, count in started:
+            assert re.search(rf"^{re.escape(notebook)}: 0 of {count} checks? passed \(0 of "
+                             r"\d+ points?\)$", output, re.M), output
+        assert output.count("FAILED") == output.count("is not implemented yet") > 0, output
+        if command == f"./course check {EXERCISE}":
+            for heading, function in (("1a · StepLR (2 points)", "step_lr"),
+                                      ("1b · MultiStepLR (2 points)", "multistep_lr")):
+                assert re.search(rf"FAILED +{re.escape(heading)}\n +CheckFailed: {function} is "
+                                 r"not implemented yet: replace `raise NotImplementedError\(\)`",
+                                 output), output
+            assert output.rstrip().endswith(
+                f"{EXERCISE}: 0 of 2 checks passed (0 of 4 points)")
 
 
 def _answered(tmp_path, answers: dict[str, str]):
