@@ -34,6 +34,7 @@ import nbformat
 import pytest
 from jupyter_browser import (
     ARTIFACTS,
+    INDEX,
     NOTEBOOKS,
     REPO,
     JupyterLab,
@@ -80,9 +81,9 @@ def test_course_lab_opens_the_index_and_links_reach_the_exercises(lab, new_page)
     index links to lesson 2, whose exercise link opens exercises/ex01 (not a 404)."""
     url = lab.opened_url()
     assert re.search(r"/lab/tree/notebooks/00_index\.ipynb\?token=", url), url
-    index = LabPage(new_page(), lab, "notebooks/00_index.ipynb")
+    index = LabPage(new_page(), lab, INDEX)
     index.open(url=url)
-    assert index.current_path() == "notebooks/00_index.ipynb"
+    assert index.current_path() == INDEX
     root = lab.listing("")  # what the file browser shows at its root
     assert {"exercises", "notebooks", "solutions", "README.md"} <= set(root), root
 
@@ -220,7 +221,7 @@ def test_a_learners_first_hour_from_a_fresh_copy(chromium, new_page):
         clone = copy_working_tree(workdir / "lrcourse")
         with JupyterLab(clone, startup_timeout=900, env=env) as lab:
             page = new_page()
-            index = LabPage(page, lab, "notebooks/00_index.ipynb")
+            index = LabPage(page, lab, INDEX)
             index.open(url=lab.opened_url(), timeout=120)
             exercise = index.follow_link("02_step_multistep.ipynb").follow_link(
                 "../exercises/ex01_step_multistep.ipynb")
