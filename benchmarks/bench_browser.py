@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_browser.py [--moves 100] [--notebook 02_step_multistep.ipynb]
 
-Starts JupyterLab and headless Chromium exactly as the browser tests do (the code is
+Starts ./course lab and headless Chromium exactly as the browser tests do (the code is
 tests/e2e/jupyter_browser.py), opens each lesson, runs it, and presses the arrow keys on one
 slider ``--moves`` times, back and forth.  Each move is timed in the page: from the keydown
 event to the ``load`` event of the explorer's new figure (the kernel received the value,
@@ -75,7 +75,7 @@ def main() -> int:
             for notebook, slider in cases:
                 context = browser.new_context(viewport={"width": 1280, "height": 1000})
                 try:
-                    lab_page = jb.LabPage(context.new_page(), lab, notebook)
+                    lab_page = jb.LabPage(context.new_page(), lab, f"notebooks/{notebook}")
                     lab_page.open()
                     lab_page.run_all()
                     lab_page.check_explorers()

@@ -5,6 +5,7 @@ A subcommand module provides ``configure_parser(parser)`` and ``run(args) -> int
 
     lrcourse release [--check]        generate exercises/ from solutions/
     lrcourse grade SUBMISSIONS... --out DIR [--timeout S] [--jobs N]
+    lrcourse check NOTEBOOK...        run an exercise notebook's checks (./course check)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 SUBCOMMANDS = {
     "release": ("lrcourse.release", "generate exercises/ from solutions/"),
     "grade": ("lrcourse.grading.cli", "grade a folder of submitted notebooks"),
+    "check": ("lrcourse.check_notebook", "run exercise notebooks' checks and say which pass"),
 }
 
 

@@ -9,7 +9,11 @@ evaluating a formula it builds a one-parameter SGD optimizer, wraps it in the na
         optimizer.step()
         scheduler.step()                             # scheduler.step(metrics[k]) for plateau
 
-``optimizer.step()`` comes before ``scheduler.step()``, so torch raises no ordering warning.
+``optimizer.step()`` comes before ``scheduler.step()``, so torch raises no ordering warning, and
+any warning torch emits while a curve is measured is raised as an error (:func:`strict_warnings`),
+with one exception on torch older than 2.9: there ``SequentialLR.step()`` itself calls
+``scheduler.step(0)`` at each milestone, which warns that the epoch argument is deprecated (the
+rates are the same; torch 2.9 calls an internal method instead).
 After the last value is read the loop stops, so an OneCycleLR curve may be one element longer
 than ``total_steps`` (the extrapolated value torch holds after the last batch).
 
@@ -23,8 +27,10 @@ Composite schedulers take their members as ``(name, kwargs)`` pairs::
 
 from __future__ import annotations
 
+import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -32,9 +38,27 @@ import torch
 from torch.optim import lr_scheduler
 
 __all__ = ["lr_curve", "momentum_curve", "group_lr_curves", "scheduler_curve", "lr_at_epochs",
-           "make_scheduler", "make_optimizer"]
+           "make_scheduler", "make_optimizer", "strict_warnings"]
 
 COMPOSITES = ("SequentialLR", "ChainedScheduler")
+
+# torch < 2.9: SequentialLR.step() calls scheduler.step(0) at each milestone, and torch warns
+# (UserWarning) that passing an epoch is deprecated.  This is the start of that message.
+STEP0_DEPRECATION = "The epoch parameter in `scheduler.step()` was not necessary"
+SEQUENTIAL_STEPS_WITH_EPOCH = tuple(
+    int(part) for part in re.findall(r"\d+", torch.__version__)[:2]) < (2, 9)
+
+
+@contextmanager
+def strict_warnings() -> Iterator[None]:
+    """Every warning raised inside is an error, except, on torch < 2.9 only, the epoch
+    deprecation warning that SequentialLR's own ``step()`` causes there."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if SEQUENTIAL_STEPS_WITH_EPOCH:
+            warnings.filterwarnings("ignore", message=re.escape(STEP0_DEPRECATION),
+                                    category=UserWarning)
+        yield
 
 
 def make_optimizer(lr: float, momentum: float = 0.0) -> torch.optim.SGD:
@@ -73,9 +97,7 @@ def _run(
             raise ValueError("ReduceLROnPlateau needs metrics=, one value per step")
     optimizer = make_optimizer(lr)
     curve = np.empty(steps, dtype=np.float64)
-    with warnings.catch_warnings():
-        # The loop is written in the order torch asks for; any warning is a bug here.
-        warnings.simplefilter("error")
+    with strict_warnings():  # the loop is written in the order torch asks for
         scheduler = make_scheduler(name, optimizer, **kwargs)
         for k in range(steps):
             curve[k] = read(optimizer)
@@ -112,8 +134,7 @@ def scheduler_curve(build: Callable[[torch.optim.Optimizer], Any], steps: int,
     params = [torch.zeros(1, requires_grad=True) for _ in lrs]
     optimizer = torch.optim.SGD([{"params": [p], "lr": g} for p, g in zip(params, lrs)])
     curves = np.empty((steps, len(lrs)), dtype=np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with strict_warnings():
         scheduler = build(optimizer)
         for k in range(steps):
             curves[k] = [group["lr"] for group in optimizer.param_groups]
@@ -139,8 +160,7 @@ def lr_at_epochs(name: str, epochs: Sequence[float], lr: float, **kwargs: Any) -
     """
     optimizer = make_optimizer(lr)
     curve = np.empty(len(epochs), dtype=np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with strict_warnings():
         scheduler = make_scheduler(name, optimizer, **kwargs)
         for k, epoch in enumerate(epochs):
             optimizer.step()

@@ -2,7 +2,6 @@
 composites built by hand (not through lrcourse.reference)."""
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -11,12 +10,12 @@ from torch.optim import lr_scheduler as L
 
 from lrcourse import TORCH_SCHEDULERS
 from lrcourse.lessons import chaining
+from lrcourse.reference import strict_warnings  # every warning an error (but see its doc)
 
 
 def stepped(build, steps, lr=1.0):
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with strict_warnings():
         sched = build(opt)
         out = []
         for _ in range(steps):

@@ -230,7 +230,7 @@ def test_index_lists_functions_points_and_lessons():
         nb = nbformat.read(SOLUTIONS / file, as_version=4)
         assert sum(nbgrader(c).get("points", 0) for c in nb.cells) == points
     assert f"Total: {total} points." in readme
-    assert "pytest --nbval-lax exercises/" in readme
+    assert "./course check exercises/ex01_step_multistep.ipynb" in readme
 
 
 # ------------------------------------------------------- the exercises, run as shipped

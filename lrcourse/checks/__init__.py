@@ -37,6 +37,7 @@ from .functions import (
 from .plateau import check_plateau_lrs
 from .scheduler_class import check_warmup_cosine
 from .training_loop import check_train
+from . import display  # noqa: E402,F401 - in a kernel, a CheckFailed shows as its message
 
 __all__ = [
     "CheckFailed",

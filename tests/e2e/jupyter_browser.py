@@ -3,10 +3,12 @@
 Used by ``tests/e2e/conftest.py`` (fixtures) and ``benchmarks/bench_browser.py``.  Nothing here
 knows about pytest.
 
-* :class:`JupyterLab` starts ``jupyter lab`` from this Python environment on a free loopback
-  port with a random token, serving a directory of its own (copies of the notebooks), with
-  Jupyter's config, data, runtime and settings directories isolated in a temporary directory,
-  and shuts it down (REST shutdown, then SIGTERM, then SIGKILL of its process group).
+* :class:`JupyterLab` starts the course as a learner does, ``./course lab`` (serving the
+  repository, opening ``notebooks/00_index.ipynb``), plus a free loopback port, a random token
+  and no browser, with Jupyter's config, data, runtime and settings directories isolated in a
+  temporary directory and autosave off, and shuts it down (REST shutdown, then SIGTERM, then
+  SIGKILL of its process group).  :func:`files_digest` proves that the repository's files were
+  not changed; :func:`copy_working_tree` makes the fresh clone a learner starts from.
 * :func:`launch_chromium` launches Debian's ``/usr/bin/chromium`` through Playwright.
 * :class:`LabPage` drives one notebook: open, run all cells, wait for the kernel, find errors,
   find explorers (``lrcourse.widgets``) and move their sliders with the keyboard, timing the
@@ -15,17 +17,21 @@ knows about pytest.
 
 from __future__ import annotations
 
+import hashlib
+import html
 import json
 import os
+import posixpath
+import re
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,12 +50,19 @@ CHROMIUM_ARGS = [
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 ARTIFACTS = REPO / "artifacts" / "e2e"
+# The page ./course lab opens.
+INDEX = "notebooks/00_index.ipynb"
 
-# JupyterLab user settings for the test server: no news/update toasts over the screenshots.
+# JupyterLab user settings for the test server: no news/update toasts over the screenshots, and
+# no autosave: the server serves the repository itself, and nothing a test does in a notebook
+# (running it, typing into it) may reach the files.
 _LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false",
         "checkForUpdates": False,
+    },
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {
+        "autosave": False,
     },
 }
 
@@ -83,32 +96,100 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class JupyterLab:
-    """``jupyter lab`` serving ``root``; use as a context manager or call start()/stop().
+# ---------------------------------------------------------------------------------------------
+# The repository's files: a digest to prove that nothing was saved, and a fresh copy
+# ---------------------------------------------------------------------------------------------
 
-    ``root`` defaults to a temporary directory holding copies of ``notebooks/*.ipynb`` (the
-    repository's notebooks are never opened by the server, so running them cannot modify them).
+# Never part of the course's files: virtualenvs, git's own folder, test output, caches.
+_NOT_COURSE_FILES = {".git", "artifacts", "__pycache__", ".pytest_cache", ".hypothesis",
+                     ".ruff_cache", "build", "dist", "node_modules"}
+
+
+def _is_course_path(relative: Path) -> bool:
+    return not any(part in _NOT_COURSE_FILES or part.startswith(".venv")
+                   or part.endswith(".egg-info") for part in relative.parts)
+
+
+def files_digest(root: Path = REPO) -> dict[str, str]:
+    """SHA-256 of every file under ``root`` (relative path -> digest), leaving out
+    virtualenvs, .git, artifacts/ and caches.  New files (a notebook checkpoint folder, a
+    notebook saved under another name) show up as new keys."""
+    digests = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath).relative_to(root)
+        dirnames[:] = [d for d in dirnames if _is_course_path(here / d)]
+        for name in filenames:
+            relative = here / name
+            if _is_course_path(relative):
+                digests[str(relative)] = hashlib.sha256((root / relative).read_bytes()).hexdigest()
+    return digests
+
+
+def digest_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """'modified: x', 'created: y', 'deleted: z' for each file that differs."""
+    changes = [f"modified: {p}" for p in sorted(before) if p in after and after[p] != before[p]]
+    changes += [f"created: {p}" for p in sorted(set(after) - set(before))]
+    changes += [f"deleted: {p}" for p in sorted(set(before) - set(after))]
+    return changes
+
+
+def copy_working_tree(destination: Path, source: Path = REPO) -> Path:
+    """What a fresh clone of ``source`` holds, with any uncommitted work: the files git tracks
+    plus the untracked ones it does not ignore (so no .venv/, no artifacts/)."""
+    listed = subprocess.run(
+        ["git", "-C", str(source), "ls-files", "-z", "--cached", "--others",
+         "--exclude-standard"], capture_output=True, check=True).stdout.decode()
+    destination.mkdir(parents=True)
+    for relative in filter(None, listed.split("\0")):
+        src = source / relative
+        if src.is_file():  # a file deleted but not yet committed is listed too
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, destination / relative)
+    return destination
+
+
+# ---------------------------------------------------------------------------------------------
+# The server: ./course lab
+# ---------------------------------------------------------------------------------------------
+
+class JupyterLab:
+    """``./course lab`` of the repository ``repo`` (by default this one), started as a learner
+    starts it, plus the options a test needs, which ``./course lab`` passes on to ``jupyter
+    lab``: no browser, a free loopback port, a random token, and notebook checkpoints kept in
+    a temporary folder.  Jupyter's config, data, runtime and settings folders are temporary
+    too (with autosave off, see ``_LAB_SETTINGS``), so a learner's own set-up does not leak
+    in.  Use as a context manager or call start()/stop().
+
+    The server serves ``repo`` itself: tests must never save a notebook there.  ``env`` is
+    added to the server's environment (``None`` values remove a variable).
     """
 
-    def __init__(self, root: Path | None = None, *, startup_timeout: float = 90.0,
-                 python: str = sys.executable) -> None:
+    def __init__(self, repo: Path = REPO, *, startup_timeout: float = 120.0,
+                 env: dict[str, str | None] | None = None) -> None:
         self._tmp = Path(tempfile.mkdtemp(prefix="lrcourse-e2e-"))
-        if root is None:
-            root = self._tmp / "root"
-            root.mkdir()
-            for notebook in sorted(NOTEBOOKS.glob("*.ipynb")):
-                shutil.copy2(notebook, root / notebook.name)
-        self.root = Path(root)
+        self.repo = self.root = Path(repo)
         self.port = free_port()
         self.token = secrets.token_hex(24)
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = self._tmp / "jupyter.log"
         self.startup_timeout = startup_timeout
-        self.python = python
+        self.extra_env = dict(env or {})
         self.proc: subprocess.Popen | None = None
         self._log = None
 
     # -- life cycle ----------------------------------------------------------------------
+    def command(self) -> list[str]:
+        """``./course lab`` and the options it passes on to ``jupyter lab``."""
+        return [
+            str(self.repo / "course"), "lab", "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--FileCheckpoints.checkpoint_dir={self._tmp / 'checkpoints'}",
+            "--LabApp.news_url=",
+        ]
+
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         for name in ("config", "data", "runtime", "ipython", "settings", "workspaces"):
@@ -123,6 +204,11 @@ class JupyterLab:
             JUPYTER_PLATFORM_DIRS="1",
         )
         env.pop("MPLBACKEND", None)  # kernels keep matplotlib's inline backend
+        for name, value in self.extra_env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         for name, value in _LAB_SETTINGS.items():
             path = self._tmp / "settings" / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,35 +216,25 @@ class JupyterLab:
         return env
 
     def start(self) -> JupyterLab:
-        cmd = [
-            self.python, "-m", "jupyter", "lab", "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={self.port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}",
-            "--LabApp.news_url=",
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            cmd.append("--allow-root")  # CI containers run as root
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, env=self._env(), cwd=self.root, stdout=self._log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True, preexec_fn=_die_with_parent)
+        self.proc = subprocess.Popen(self.command(), env=self._env(), cwd=self._tmp,
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         deadline = time.monotonic() + self.startup_timeout
         while True:
             status = self.proc.poll()
             if status is not None:
                 self.stop()
                 raise ServerError(
-                    f"jupyter lab exited with status {status} before answering "
+                    f"./course lab exited with status {status} before answering "
                     f"on {self.base_url}; the end of its log:\n{self.log_tail()}")
             if self._answers():
                 return self
             if time.monotonic() > deadline:
                 self.stop()
                 raise ServerError(
-                    f"jupyter lab did not answer on {self.base_url}/api/status within "
+                    f"./course lab did not answer on {self.base_url}/api/status within "
                     f"{self.startup_timeout:.0f} s; the end of its log:\n{self.log_tail()}")
             time.sleep(0.25)
 
@@ -217,15 +293,39 @@ class JupyterLab:
     def api_url(self, path: str) -> str:
         return f"{self.base_url}/{path}?token={self.token}"
 
-    def notebook_url(self, name: str) -> str:
-        return f"{self.base_url}/lab/tree/{name}?token={self.token}&reset"
+    def notebook_url(self, path: str) -> str:
+        """The page of the notebook at ``path`` (relative to the repository)."""
+        return f"{self.base_url}/lab/tree/{path}?token={self.token}&reset"
+
+    def opened_url(self) -> str:
+        """The address ``./course lab`` opens in the learner's browser (jupyter writes it to
+        its runtime folder even with --no-browser)."""
+        pages = sorted((self._tmp / "runtime").glob("jpserver-file-to-run-*-open.html"))
+        if not pages:
+            raise AssertionError("./course lab names no file to open (no "
+                                 "jpserver-file-to-run-*-open.html in its runtime folder)")
+        match = re.search(r'href="([^"]+)"', pages[-1].read_text())
+        if not match:
+            raise AssertionError(f"no link in {pages[-1].name}: {pages[-1].read_text()[:500]}")
+        return html.unescape(match.group(1))
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return "\n".join(self.log_text().splitlines()[-lines:]) or "(no log)"
+
+    def not_found(self) -> list[str]:
+        """The lines of the server's log that report a 404 (a page or file it does not have)."""
+        return [line for line in self.log_text().splitlines() if re.search(r"\b404\b", line)]
+
+    def listing(self, path: str) -> list[str]:
+        """The names in folder ``path`` of the server's root (its contents API)."""
+        with urllib.request.urlopen(self.api_url(f"api/contents/{path}"), timeout=10) as response:
+            return [item["name"] for item in json.load(response)["content"]]
 
     def shutdown_kernels(self) -> None:
         """Shut down every running kernel (each opened notebook starts one)."""
@@ -390,8 +490,13 @@ class LabPage:
         return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
 
     # -- opening and running -------------------------------------------------------------
-    def open(self, timeout: float = 60.0) -> None:
-        self.page.goto(self.lab.notebook_url(self.notebook))
+    def open(self, timeout: float = 60.0, url: str | None = None) -> None:
+        """Load the notebook's page (or ``url``) and wait until its kernel is idle."""
+        self.page.goto(url or self.lab.notebook_url(self.notebook))
+        self.wait_until_ready(timeout)
+
+    def wait_until_ready(self, timeout: float = 60.0) -> None:
+        """Wait for the visible notebook's cells and for its kernel to be idle."""
         self.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=timeout * 1000)
         # Cells run only once the kernel is connected: the status bar then says "| Idle"
         # (the toolbar's execution indicator already says idle before there is a kernel).
@@ -403,6 +508,39 @@ class LabPage:
             status = self.page.locator(".jp-StatusBar-Widget").all_inner_texts()
             raise AssertionError(f"{self.notebook}: the kernel did not become idle within "
                                  f"{timeout:.0f} s (status bar: {status})") from exc
+
+    def current_path(self) -> str:
+        """The path of the document in the current tab, as JupyterLab's address shows it."""
+        path = urllib.parse.urlparse(self.page.url).path
+        return urllib.parse.unquote(path.split("/lab/tree/", 1)[1]) if "/lab/tree/" in path else ""
+
+    def follow_link(self, href: str, timeout: float = 60.0) -> LabPage:
+        """Click the link ``[...](href)`` in this notebook's rendered Markdown, as a
+        learner does, and return the notebook it opens (in a new tab of the same page), once
+        its kernel is idle.  Fails with the server's 404s when it does not open."""
+        # JupyterLab resolves a relative link against the notebook's folder and rewrites it
+        # to the file's address on the server, /files/<path>?_xsrf=...
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(self.notebook), href))
+        link = self.panel.locator(f".jp-RenderedMarkdown a[href*='/files/{target}?']").first
+        try:
+            link.wait_for(timeout=10_000)
+        except Exception as exc:
+            raise AssertionError(f"{self.notebook}: no link to {href!r}") from exc
+        link.scroll_into_view_if_needed()
+        link.click()
+        try:
+            self.page.wait_for_function(
+                "(path) => decodeURIComponent(location.pathname).endsWith('/lab/tree/' + path)",
+                arg=target, timeout=timeout * 1000)
+            opened = LabPage(self.page, self.lab, target)
+            opened.wait_until_ready(timeout)
+        except Exception as exc:
+            dialogs = self.page.locator(".jp-Dialog").all_inner_texts()
+            raise AssertionError(
+                f"{self.notebook}: following the link {href!r} did not open {target} "
+                f"(address: {self.page.url}; dialogs: {dialogs}; the server's 404s: "
+                f"{self.lab.not_found()})") from exc
+        return opened
 
     def _menu(self, menu: str, item: str) -> None:
         self.page.locator(f".lm-MenuBar-itemLabel:text-is('{menu}')").click()
@@ -438,6 +576,68 @@ class LabPage:
                 f"{self.notebook}: the cells did not finish within {timeout:.0f} s "
                 f"(prompts: {self.prompts()})") from exc
         self.report.run_seconds = time.monotonic() - start
+
+    # -- single cells ----------------------------------------------------------------------
+    def cell(self, index: int):
+        """Cell ``index`` (0-based, counting Markdown cells too, as in the .ipynb file)."""
+        return self.panel.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    def type_code(self, index: int, code: str) -> None:
+        """Replace the code of cell ``index`` by typing ``code`` on the keyboard, as a learner
+        does.  The editor indents a new line by itself; the indentation typed replaces it."""
+        editor = self.cell(index).locator(".cm-content")
+        editor.scroll_into_view_if_needed()
+        editor.click()
+        keyboard = self.page.keyboard
+        keyboard.press("Control+a")
+        keyboard.press("Delete")
+        for number, line in enumerate(code.rstrip("\n").split("\n")):
+            if number:
+                keyboard.press("Enter")
+                keyboard.press("Shift+Home")  # select the editor's own indentation, if any
+            if line:
+                keyboard.type(line)
+        typed = self.cell_source(index)
+        if typed.rstrip() != code.rstrip():
+            raise AssertionError(f"{self.notebook}: cell {index + 1} holds\n{typed}\n"
+                                 f"after typing\n{code}")
+
+    def cell_source(self, index: int) -> str:
+        lines = self.cell(index).locator(".cm-content .cm-line").all_inner_texts()
+        return "\n".join(line.rstrip() for line in lines)
+
+    def run_cell(self, index: int, timeout: float = 120.0) -> None:
+        """Run cell ``index`` (Ctrl+Enter in its editor) and wait until it has run."""
+        cell = self.cell(index)
+        prompt = cell.locator(".jp-InputPrompt")
+        before = prompt.inner_text().strip()
+        cell.locator(".cm-content").click()
+        self.page.keyboard.press("Control+Enter")
+        try:
+            self.page.wait_for_function(
+                "([cell, before]) => { const p = cell.querySelector('.jp-InputPrompt')"
+                ".textContent.trim(); return /^\\[\\d+\\]:$/.test(p) && p !== before; }",
+                arg=[cell.element_handle(), before], timeout=timeout * 1000, polling=100)
+        except Exception as exc:
+            raise AssertionError(f"{self.notebook}: cell {index + 1} did not finish within "
+                                 f"{timeout:.0f} s (prompt {prompt.inner_text()!r})") from exc
+
+    def outputs(self, index: int) -> list[dict]:
+        """The outputs of cell ``index`` as shown: ``{"mime": ..., "text": ..., "images": n}``
+        (an error shows as ``application/vnd.jupyter.stderr``)."""
+        return self.cell(index).evaluate(
+            "cell => Array.from(cell.querySelectorAll('.jp-OutputArea-output')).map(o => ({"
+            "mime: o.getAttribute('data-mime-type') || '', text: (o.innerText || '').trim(),"
+            "images: o.querySelectorAll('img').length}))")
+
+    def save(self, timeout: float = 20.0) -> None:
+        """Ctrl+S, and wait until the tab is no longer marked as modified.  Only ever in a
+        copy of the repository (see copy_working_tree)."""
+        self.page.keyboard.press("Control+s")
+        self.page.wait_for_function(
+            "() => { const tab = document.querySelector('.lm-DockPanel-tabBar "
+            ".lm-TabBar-tab.lm-mod-current'); return tab && !tab.classList.contains("
+            "'jp-mod-dirty'); }", timeout=timeout * 1000)
 
     # -- checks ---------------------------------------------------------------------------
     def check_outputs(self, widget_timeout: float = 20.0) -> None:
