@@ -227,7 +227,9 @@ class Cgroups:
         self.made = run_dirs
 
     def leaf(self, name: str) -> CgroupLeaf:
-        """A new cgroup for one sandbox."""
+        """A new cgroup for one sandbox (the run's parent cgroups are made on first use)."""
+        if not self.made:
+            self.start()
         dirs = []
         for run in self.made:
             d = run / name

@@ -181,7 +181,9 @@ class Environment:
         return env
 
     def close(self) -> None:
-        """Remove what :meth:`detect` made on the host."""
+        """Remove what :meth:`detect` and the sessions made on the host (cgroups, stage)."""
+        if self.cgroups is not None:
+            self.cgroups.finish()
         if self.stage_dir:
             shutil.rmtree(self.stage_dir, ignore_errors=True)
             self.stage_dir = None
