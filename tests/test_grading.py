@@ -34,7 +34,8 @@ from lrcourse.grading.sandbox import Environment, SandboxUnavailable, Session
 
 TIMEOUT = 5
 MEMORY_MB = 256   # what learner code may use on top of the environment (small: fast to hit)
-WRONG_EXP = "def exponential_lr(epoch, base_lr, gamma):\n    return base_lr * gamma ** (epoch + 1)\n"
+WRONG_EXP = ("def exponential_lr(epoch, base_lr, gamma):\n"
+             "    return base_lr * gamma ** (epoch + 1)\n")
 UNKILLABLE_LOOP = ("import time\nwhile True:\n    try:\n        time.sleep(1)\n"
                    "    except BaseException:\n        pass\n")
 TIMED_OUT = f"was stopped after {TIMEOUT} s (an infinite loop, or far too slow)"
@@ -202,8 +203,8 @@ class TestOrdinaryClass:
     def test_memory_hog_hits_the_limit(self, graded):
         assert reasons(graded, "frank")["step_test"] == (
             "failed", f"your answer cell raised MemoryError: the code needed more than the "
-                      f"{MEMORY_MB} MB memory limit; then NameError: name 'step_lr' is not defined (was it "
-                      "renamed or deleted?)")
+                      f"{MEMORY_MB} MB memory limit; then NameError: name 'step_lr' is not "
+                      "defined (was it renamed or deleted?)")
 
     def test_a_hidden_failure_says_how_many_and_nothing_else(self, graded):
         message = reasons(graded, "grace")["exp_test_more"]
@@ -528,7 +529,8 @@ def test_what_the_sandbox_sees(tmp_path):
         "        'repo': os.path.exists(%r), 'solutions': os.path.exists(%r),\n"
         "        'out': os.path.exists(%r), 'torch': 'torch' in sys.modules,\n"
         "        'ipython': 'IPython' in sys.modules}\n"
-        "try:\n    open(%r, 'a')\nexcept OSError as exc:\n    seen['lrcourse_writable'] = exc.errno\n"
+        "try:\n    open(%r, 'a')\n"
+        "except OSError as exc:\n    seen['lrcourse_writable'] = exc.errno\n"
         "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=1)\n"
         "except OSError as exc:\n    seen['network'] = type(exc).__name__\n"
         "raise RuntimeError(repr(seen))\n" % (

@@ -25,8 +25,8 @@ import pytest
 
 from grading_fixtures.attacks import EIGHT, craft
 from grading_fixtures.crafted import (
-    CORRECT, EMPTY, PASSED, REPO, SOURCE, TESTS, WRONG_STEP, digest, notebook,
-    describe_processes, notebook_message, processes_of_uids, processes_with, run_grade, write,
+    CORRECT, EMPTY, PASSED, REPO, SOURCE, TESTS, WRONG_STEP, describe_processes, digest,
+    notebook, notebook_message, processes_of_uids, processes_with, run_grade, write,
 )
 from lrcourse.grading.sandbox import Environment, SandboxUnavailable
 

@@ -148,7 +148,7 @@ class WarmupCosineCheck(Check):
             values = got.get("values")
             if not isinstance(values, list) or len(values) != len(expected):
                 raise MalformedProbe("not one curve per parameter group")
-            for curve, want in zip(values, expected):
+            for curve, want in zip(values, expected, strict=True):
                 finite_floats(curve, len(want))
         return got
 

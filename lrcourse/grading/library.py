@@ -41,7 +41,7 @@ EVASION_MODULES = {
     "dill", "cloudpickle", "code", "codeop", "runpy", "subprocess", "multiprocessing",
     "threading", "_thread", "concurrent", "signal", "socket", "pty", "resource", "IPython",
     "sys.modules", "sys._getframe", "sys._current_frames", "sys.setprofile", "sys.settrace",
-    "sys.addaudithook", "sys.audit", "sys.meta_path", "sys.path_hooks", "sys.settrace",
+    "sys.addaudithook", "sys.audit", "sys.meta_path", "sys.path_hooks",
     "os.system", "os.popen", "os.fork", "os.forkpty", "os.kill", "os.killpg", "os.environ",
     "types.FunctionType", "types.CodeType", "types.ModuleType", "types.LambdaType",
     "lrcourse.grading", "lrcourse.checks",

@@ -228,7 +228,7 @@ def summary(learners: list[LearnerResult]) -> str:
     names = [terminal_safe(r.learner) for r in learners]
     width = max(7, *(len(n) for n in names))
     lines = [f"{'learner':<{width}}  {'score':>11}  problems"]
-    for name, r in zip(names, learners):
+    for name, r in zip(names, learners, strict=True):
         problems = Counter(t.status for t in r.results if t.status != "passed")
         flagged = len(r.flagged)
         text = ", ".join(f"{n} {status}" for status, n in sorted(problems.items()))

@@ -9,8 +9,9 @@ accident (on purpose it can: every reply is validated by the grader, and lies on
 liar).  Requests:
 
 ``{"op": "cell", "source": ..., "learner": bool}``
-    run a cell as Jupyter would (magics included, see :class:`Shell`); reply ``status``, ``ename``/``evalue`` if it
-    raised, how much it printed (the text itself is discarded), audit ``events``;
+    run a cell as Jupyter would (magics included, see :class:`Shell`); reply ``status``,
+    ``ename``/``evalue`` if it raised, how much it printed (the text itself is discarded),
+    audit ``events``;
 ``{"op": "probe", "check": "check_step_lr", "name": "step_lr", "handle": "t0c0",
 "cases": [...], "forbid": [...]}``
     look ``name`` up (kept under ``handle`` for later, hidden, requests that give no name) and

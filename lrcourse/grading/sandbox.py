@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .limits import Cgroups, CgroupLeaf, Limits
+from .limits import CgroupLeaf, Cgroups, Limits
 from .protocol import MAX_REPLY, FrameBuffer, ProtocolError, encode
 
 INSIDE_UID = 1000
@@ -57,7 +57,9 @@ MAX_FOREIGN_FRAMES = 1000
 _LAUNCH = """
 for f in $1; do echo $$ > "$f" || exit 97; done
 script=$2; shift 2
-if [ "$2" -gt 0 ]; then exec unshare --mount --propagation private -- /bin/sh -c "$script" stage "$@"; fi
+if [ "$2" -gt 0 ]; then
+  exec unshare --mount --propagation private -- /bin/sh -c "$script" stage "$@"
+fi
 shift 2; exec "$@"
 """
 _STAGE = """
@@ -65,7 +67,8 @@ stage=$1; n=$2; shift 2
 mount -t tmpfs -o mode=755,size=64k lrcourse-stage "$stage" || exit 98
 i=0
 while [ "$i" -lt "$n" ]; do
-  mkdir "$stage/$i" && mount --bind "$1" "$stage/$i" && mount -o remount,bind,ro "$stage/$i" || exit 98
+  mkdir "$stage/$i" && mount --bind "$1" "$stage/$i" || exit 98
+  mount -o remount,bind,ro "$stage/$i" || exit 98
   shift; i=$((i + 1))
 done
 exec "$@"

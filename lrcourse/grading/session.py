@@ -168,7 +168,7 @@ class NotebookGrader:
 
     def _static(self) -> list[Finding]:
         cells = []
-        for cell, step in zip(self._source_cells(), self._cell_steps()):
+        for cell, step in zip(self._source_cells(), self._cell_steps(), strict=True):
             forbid = self.forbid.get(cell.group, []) if cell.kind == "answer" else []
             cells.append((step.kind, step.source, step.grade_id, step.group, forbid))
         return static_findings(cells)

@@ -21,14 +21,16 @@ SOURCE_NB = SOURCE / "schedules.ipynb"
 REPO = FIXTURES.parent.parent
 TESTS = ("step_test", "exp_test", "exp_test_more", "cosine_test")
 
-STEP = "def step_lr(epoch, base_lr, step_size, gamma):\n    return base_lr * gamma ** (epoch // step_size)\n"
+STEP = ("def step_lr(epoch, base_lr, step_size, gamma):\n"
+        "    return base_lr * gamma ** (epoch // step_size)\n")
 # decays one epoch early: the first public case (base_lr=0.1, step_size=3, gamma=0.5) differs
 # at epoch 2 (torch 0.1, this 0.05)
 WRONG_STEP = ("def step_lr(epoch, base_lr, step_size, gamma):\n"
               "    return base_lr * gamma ** ((epoch + 1) // step_size)\n")
 EXP = "def exponential_lr(epoch, base_lr, gamma):\n    return base_lr * gamma ** epoch\n"
 COSINE = ("import math\n\ndef cosine_annealing_lr(epoch, base_lr, T_max, eta_min):\n"
-          "    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * epoch / T_max)) / 2\n")
+          "    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * epoch / T_max))"
+          " / 2\n")
 CORRECT = {"step_answer": STEP, "exp_answer": EXP, "cosine_answer": COSINE}
 STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()\n"
 EMPTY = {
