@@ -94,21 +94,16 @@ def merge_state(state: dict, learners: list[LearnerResult], notebooks: list[dict
     known.update({nb["name"]: nb for nb in notebooks})
     order = [nb["name"] for nb in state.get("notebooks", [])]
     order += [nb["name"] for nb in notebooks if nb["name"] not in order]
+    position = {(nb, gid): (i, j) for i, nb in enumerate(order)
+                for j, (gid, _) in enumerate(known[nb]["tests"])}
     people = {p["learner"]: p for p in state.get("learners", [])}
     for learner in learners:
-        old = people.get(learner.learner)
-        kept = [r for r in (old or {}).get("results", []) if r["notebook"] not in graded]
-        sandboxes = dict((old or {}).get("sandbox", {}))
-        sandboxes.update({name: sandbox for name in graded})
+        old = people.get(learner.learner, {})
+        kept = [r for r in old.get("results", []) if r["notebook"] not in graded]
         data = learner.to_json()
-        data["results"] = kept + data["results"]
-        data["results"].sort(key=lambda r: (order.index(r["notebook"]),
-                                            [g for g, _ in known[r["notebook"]]["tests"]]
-                                            .index(r["grade_id"])
-                                            if r["grade_id"] in
-                                            [g for g, _ in known[r["notebook"]]["tests"]]
-                                            else 0))
-        data["sandbox"] = sandboxes
+        data["results"] = sorted(kept + data["results"], key=lambda r: position.get(
+            (r["notebook"], r["grade_id"]), (len(order), 0)))
+        data["sandbox"] = {**old.get("sandbox", {}), **{name: sandbox for name in graded}}
         people[learner.learner] = data
     ordered = sorted(people.values(), key=lambda p: (p["learner"].casefold(), p["learner"]))
     return {"format": FORMAT, "notebooks": [known[n] for n in order], "learners": ordered}
