@@ -837,3 +837,29 @@ def test_grading_is_importable_without_torch():
          "lrcourse.grading.protocol; print('torch' in sys.modules)"],
         capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_collecting_the_folders_of_several_machines(tmp_path):
+    from lrcourse.grading.results import LearnerResult, TestResult
+
+    notebooks = [source.load_source(SOURCE_NB).to_json()]
+
+    def learner(name, points):
+        return LearnerResult(name, f"/in/{name}", [
+            TestResult(t, "schedules.ipynb", p, m, "passed" if p == m else "failed", "...")
+            for (t, m), p in zip(source.load_source(SOURCE_NB).tests, points, strict=True)])
+
+    report.write_outputs([learner("bob", [0, 2, 1, 3])], notebooks, tmp_path / "m1", "sandbox A")
+    report.write_outputs([learner("alice", [2, 2, 1, 3])], notebooks, tmp_path / "m2",
+                         "sandbox B")
+    status, stdout, err = run_grade(["--collect", str(tmp_path / "m1"), str(tmp_path / "m2"),
+                                     "--out", str(tmp_path / "all")])
+    assert status == 0, err
+    assert (tmp_path / "all" / "scores.csv").read_text() == (
+        "learner,step_test,exp_test,exp_test_more,cosine_test,total,max,flagged\n"
+        "alice,2,2,1,3,8,8,\nbob,0,2,1,3,6,8,\n")
+    assert "sandbox B" in (tmp_path / "all" / "feedback" / "alice.html").read_text()
+    assert "collected 2 folder(s)" in stdout
+    status, _, err = run_grade(["--collect", str(tmp_path / "nothing"), "--out",
+                                str(tmp_path / "all")])
+    assert status == 2 and "holds no grading results" in err

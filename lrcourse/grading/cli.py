@@ -3,6 +3,7 @@
     lrcourse grade SUBMISSIONS... --out DIR [--jobs N] [--timeout S] [--memory-mb MB]
                    [--source PATH] [--secret-file PATH] [--library-calls flag|zero]
                    [--no-sandbox]
+    lrcourse grade --collect DIR... --out DIR     (merge the outputs of several runs)
 
 Each SUBMISSION is a notebook (the learner is its file name without ``.ipynb``) or a folder of
 notebooks (the learner is the folder's name).  Writes DIR/scores.csv, DIR/feedback/*.html and
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 
 from .grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GradingError, grade_all
-from .report import summary, write_outputs
+from .report import collect_outputs, summary, write_outputs
 from .sandbox import SandboxUnavailable
 from .secret import SecretError, load_secret
 from .source import SourceError
@@ -34,7 +35,7 @@ def default_source() -> Path:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the ``grade`` options to ``parser``."""
-    parser.add_argument("submissions", nargs="+", metavar="SUBMISSION", type=Path,
+    parser.add_argument("submissions", nargs="*", metavar="SUBMISSION", type=Path,
                         help="a learner's notebook, or a folder of them named after the learner")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="where scores.csv and feedback/ are written (updated if present)")
@@ -56,6 +57,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="an answer that calls what its exercise forbids (e.g. torch's "
                              "StepLR in the StepLR exercise): keep its points and flag it for "
                              "review (default), or score it 0")
+    parser.add_argument("--collect", nargs="+", type=Path, default=None, metavar="DIR",
+                        help="grade nothing: merge the output folders of other runs (one per "
+                             "machine or container) into --out")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run learner code without bubblewrap (trusted submissions only; "
                              "every feedback page then says so)")
@@ -70,6 +74,18 @@ def run(args: argparse.Namespace) -> int:
     """Grade, write the outputs, print the summary."""
     from tqdm import tqdm
 
+    if args.collect:
+        if args.submissions:
+            return _fail("--collect merges output folders: give no submissions with it")
+        try:
+            learners = collect_outputs(args.collect, args.out)
+        except (OSError, ValueError) as exc:
+            return _fail(str(exc))
+        print(summary(learners))
+        print(f"collected {len(args.collect)} folder(s) into {args.out}")
+        return 0
+    if not args.submissions:
+        return _fail("give the submissions to grade (or --collect output folders)")
     source = args.source or default_source()
     if args.timeout <= 0 or args.jobs < 1 or (args.memory_mb is not None and args.memory_mb < 0):
         return _fail("--timeout must be > 0, --jobs >= 1 and --memory-mb >= 0")

@@ -74,6 +74,7 @@ class GradingRun:
     environment_errors: list[str] = field(default_factory=list)
     calibration: dict[str, dict] = field(default_factory=dict)
     uids: tuple[int, int] = (0, -1)    # the host uids the run's sandboxes ran as (if root)
+    sandbox_cpu_seconds: float = 0.0   # CPU time the learners' sandboxes reported using
 
 
 # ------------------------------------------------------------------------------- learners
@@ -212,7 +213,7 @@ def calibrate(source: SourceNotebook, expected: dict, env: Environment, uid: int
                       cpu_seconds=3600, tmp_mb=TMP_MB)
     grader = NotebookGrader(plan, expected, env, generous, uid, max(timeout, SETUP_TIMEOUT),
                             max(timeout, SETUP_TIMEOUT), memory_mb, name="calibration")
-    result = grader.run(measure=True)
+    result = grader.run()
     if result.environment_error:
         raise GradingError(f"{source.name} cannot be graded in this environment: "
                            f"{result.environment_error}")
@@ -402,8 +403,10 @@ def grade_all(submissions: Iterable[Path | str], source: Path | str, *, secret: 
     learners = [_merge(sub, sources, done, library_calls) for sub in subs]
     errors = sorted({r.environment_error for r in done.values() if r.environment_error})
     last_uid = next(uids) - 1
+    cpu = sum(float(r.stats.get("sandbox_cpu_seconds", 0.0)) for r in done.values())
     return GradingRun(learners, sources, env.describe(), errors, calibration,
-                      (uid_base, last_uid) if env.as_root and env.mode == "bwrap" else (0, -1))
+                      (uid_base, last_uid) if env.as_root and env.mode == "bwrap" else (0, -1),
+                      cpu)
 
 
 def _environment_json(env: Environment) -> dict:

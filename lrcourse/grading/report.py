@@ -204,16 +204,44 @@ def write_outputs(learners: list[LearnerResult], notebooks: list[dict], out: Pat
                   sandbox: str) -> dict[str, Path]:
     """Merge ``learners`` into ``out`` and (re)write every output; return their paths."""
     out = Path(out)
+    state = merge_state(load_state(out), learners, notebooks, sandbox)
+    _write_state(state, out)
+    feedback = out / "feedback"
+    return {"scores": out / "scores.csv", "feedback": feedback, "results": out / "results.json"}
+
+
+def collect_outputs(folders: list[Path], out: Path) -> list[LearnerResult]:
+    """Merge the output folders of several grading runs (one per machine or container, say)
+    into ``out``, in the order given (a later folder wins for a learner and notebook graded
+    in both); return every learner now in ``out``."""
+    state = load_state(out)
+    for folder in folders:
+        other = load_state(folder)
+        if not other["learners"] and not other["notebooks"]:
+            raise ValueError(f"{folder} holds no grading results ({STATE} is missing)")
+        for data in other["learners"]:
+            learner = _learner(data)
+            graded = sorted({r.notebook for r in learner.results})
+            for name in graded:
+                sandbox = data.get("sandbox", {}).get(name, "")
+                part = LearnerResult(learner.learner, learner.submission,
+                                     [r for r in learner.results if r.notebook == name],
+                                     learner.notes)
+                state = merge_state(state, [part], [nb for nb in other["notebooks"]
+                                                    if nb["name"] == name], sandbox)
+    _write_state(state, Path(out))
+    return [_learner(d) for d in state["learners"]]
+
+
+def _write_state(state: dict, out: Path) -> None:
     feedback = out / "feedback"
     feedback.mkdir(parents=True, exist_ok=True)
-    state = merge_state(load_state(out), learners, notebooks, sandbox)
     names = feedback_names([p["learner"] for p in state["learners"]])
     for data in state["learners"]:
         write_atomic(feedback / names[data["learner"]], render_feedback(data))
     write_atomic(out / "scores.csv", scores_csv(state))
     write_atomic(out / "results.json", results_json(state))
     write_atomic(out / STATE, json.dumps(state) + "\n")
-    return {"scores": out / "scores.csv", "feedback": feedback, "results": out / "results.json"}
 
 
 def summary(learners: list[LearnerResult]) -> str:

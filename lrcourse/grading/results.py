@@ -41,14 +41,17 @@ class NotebookResult:
     results: list[TestResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     environment_error: str = ""
+    stats: dict = field(default_factory=dict)   # e.g. the sandbox's CPU seconds, as reported
 
     def to_json(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict) -> NotebookResult:
+        stats = data.get("stats", {})
         return cls(data["notebook"], [TestResult.from_json(r) for r in data["results"]],
-                   list(data.get("notes", [])), str(data.get("environment_error", "")))
+                   list(data.get("notes", [])), str(data.get("environment_error", "")),
+                   stats if isinstance(stats, dict) else {})
 
 
 @dataclass

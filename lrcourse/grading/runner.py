@@ -18,7 +18,8 @@ liar).  Requests:
     run the check's untrusted half, ``Check.probe``, on each case; reply the plain records,
     the forbidden code the learner's code called (``calls``) and audit ``events``;
 ``{"op": "memory"}``
-    peak virtual and resident memory and thread count, for calibration.
+    peak virtual and resident memory, thread count and CPU seconds used (for calibration and
+    statistics; like every reply, only as true as the learner's code let it be).
 
 What it watches (evidence for the grader's "library calls" flag, not a defence: the learner's
 code shares this process and could lie; the grader's static check of the answer cells is the
@@ -347,13 +348,18 @@ class Runner:
         return {"found": True, "results": results, "calls": calls, "events": self.audit.take()}
 
     def op_memory(self, request: dict) -> dict:
+        import resource
+
+        cpu = sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                    resource.getrusage(resource.RUSAGE_CHILDREN)))
         status = {}
         with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
             for line in fh:
                 key, _, value = line.partition(":")
                 status[key] = value.split()[0] if value.split() else "0"
         return {"vm_peak_kb": int(status.get("VmPeak", 0)),
-                "vm_hwm_kb": int(status.get("VmHWM", 0)), "threads": int(status.get("Threads", 1))}
+                "vm_hwm_kb": int(status.get("VmHWM", 0)), "threads": int(status.get("Threads", 1)),
+                "cpu_seconds": cpu}
 
 
 def main() -> None:

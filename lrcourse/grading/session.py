@@ -140,7 +140,7 @@ class NotebookGrader:
 
     # ---------------------------------------------------------------------------- running
 
-    def run(self, measure: bool = False) -> NotebookResult:
+    def run(self) -> NotebookResult:
         """Run every step (replaying after a fatal one); return the judged results."""
         self.findings = self._static()
         try:
@@ -148,7 +148,7 @@ class NotebookGrader:
                 session = Session(self.env, self.limits, self.uid, self.name)
                 try:
                     restart = self._pass(session)
-                    if measure and not restart:
+                    if not restart:
                         reply = session.request({"op": "memory"}, 30)
                         self.memory = reply.data if reply.status == "ok" else {}
                 finally:
@@ -164,7 +164,9 @@ class NotebookGrader:
             return NotebookResult(self.plan.source.name, [
                 TestResult(gid, self.plan.source.name, 0.0, pts, "error", message)
                 for gid, pts in self.plan.source.tests], self.notes, str(exc))
-        return NotebookResult(self.plan.source.name, self._results(), self.notes)
+        cpu = self.memory.get("cpu_seconds")
+        stats = {"sandbox_cpu_seconds": float(cpu)} if isinstance(cpu, (int, float)) else {}
+        return NotebookResult(self.plan.source.name, self._results(), self.notes, stats=stats)
 
     def _static(self) -> list[Finding]:
         cells = []
