@@ -4,8 +4,11 @@ A notebook's sandbox gets
 
 * **a cgroup** (when the grader may create one: root with cgroup v1 ``memory`` and ``pids``
   hierarchies, or a writable cgroup v2 subtree with both controllers) that caps the memory of
-  all its processes together, tmpfs pages included, and their number; the cgroup is killed
-  and removed when the notebook is done;
+  all its processes together, tmpfs pages included, and their number, and, where the ``cpu``
+  controller is there too, their CPU to one core (so that a sandbox that keeps every core
+  busy cannot make another learner's run out of time); the cgroup is killed and removed when
+  the notebook is done.  It is made inside the grader's own cgroup, so the grader's limits
+  hold for its sandboxes as well;
 * **rlimits on every process** (set before bubblewrap starts and inherited by everything in
   the sandbox): address space (``RLIMIT_AS``), CPU seconds, file size, no core dumps, open
   files, and a process count (``RLIMIT_NPROC``, which counts per real uid: with one uid per
@@ -107,9 +110,17 @@ class CgroupLeaf:
         """The ``cgroup.procs`` files a process writes its pid to, to join."""
         return [str(d / "cgroup.procs") for d in self.dirs]
 
-    def set_limits(self, memory_mb: int | None, processes: int) -> None:
+    @property
+    def limits_cpu(self) -> bool:
+        return len(self.dirs) > 2 or (self.version == 2 and (self.dirs[0] / "cpu.max").exists())
+
+    def set_limits(self, memory_mb: int | None, processes: int, cpus: float = 1.0) -> None:
+        period = 100_000
         if self.version == 1:
-            memory, pids = self.dirs
+            memory, pids = self.dirs[:2]
+            if len(self.dirs) > 2:
+                _write(self.dirs[2] / "cpu.cfs_period_us", str(period))
+                _write(self.dirs[2] / "cpu.cfs_quota_us", str(int(period * cpus)))
             if memory_mb:
                 _write(memory / "memory.limit_in_bytes", str(memory_mb * MB))
                 if (memory / "memory.memsw.limit_in_bytes").exists():
@@ -117,6 +128,8 @@ class CgroupLeaf:
             _write(pids / "pids.max", str(processes))
         else:
             (leaf,) = self.dirs
+            if (leaf / "cpu.max").exists():
+                _write(leaf / "cpu.max", f"{int(period * cpus)} {period}")
             if memory_mb:
                 _write(leaf / "memory.max", str(memory_mb * MB))
                 if (leaf / "memory.swap.max").exists():
@@ -187,17 +200,22 @@ class Cgroups:
         v1 = {}
         for point, fstype, options in mounts:
             if fstype == "cgroup":
-                for controller in ("memory", "pids"):
+                for controller in ("memory", "pids", "cpu"):
                     if controller in options:
                         v1[controller] = Path(point)
         if "memory" in v1 and "pids" in v1:
             parents = []
-            for controller in ("memory", "pids"):
+            for controller in ("memory", "pids", "cpu"):
+                if controller not in v1:
+                    continue
                 base = v1[controller]
                 mine = base / own.get(controller, "/").lstrip("/")
                 parents.append(mine if os.access(mine, os.W_OK) else base)
+            if len(parents) == 3 and not os.access(parents[2], os.W_OK):
+                parents.pop()  # no CPU cap, the rest still holds
             if all(os.access(p, os.W_OK) for p in parents):
-                return cls(1, parents), "cgroup v1 (memory, pids)"
+                names = "memory, pids, cpu" if len(parents) == 3 else "memory, pids"
+                return cls(1, parents), f"cgroup v1 ({names})"
             return None, "cgroup v1 hierarchies are not writable by this user"
         for point, fstype, _ in mounts:
             if fstype != "cgroup2":
@@ -224,6 +242,10 @@ class Cgroups:
             run_dirs.append(run)
         if self.version == 2:
             _write(run_dirs[0] / "cgroup.subtree_control", "+memory +pids")
+            try:
+                _write(run_dirs[0] / "cgroup.subtree_control", "+cpu")
+            except OSError:
+                pass  # no CPU cap, the rest still holds
         self.made = run_dirs
 
     def leaf(self, name: str) -> CgroupLeaf:

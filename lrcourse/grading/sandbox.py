@@ -224,8 +224,9 @@ class Environment:
                if self.as_root else
                "namespaces only: the grader was not run as root, so every sandbox shares the "
                "grader's user id")
-        tree = ("memory and process limits for the whole process tree (cgroups)" if self.cgroups
-                else "per-process memory limits and a process count (no cgroups here)")
+        tree = ("memory, process and CPU limits for the whole process tree (cgroups)"
+                if self.cgroups else
+                "per-process memory limits and a process count (no cgroups here)")
         return (f"Graded in a bubblewrap sandbox: no network, a read-only view of Python and "
                 f"lrcourse only, a private size-capped /tmp, {tree}, {who}.")
 
