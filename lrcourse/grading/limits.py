@@ -240,12 +240,19 @@ class Cgroups:
             run = parent / name
             run.mkdir(mode=0o755)
             run_dirs.append(run)
+        # The run's cgroup holds every sandbox: give it the CPU weight of as many processes as
+        # there are cores (by default a cgroup weighs as much as one process, and the sandboxes
+        # would share one process's share of a busy machine)
+        cores = max(1, os.cpu_count() or 1)
         if self.version == 2:
             _write(run_dirs[0] / "cgroup.subtree_control", "+memory +pids")
             try:
                 _write(run_dirs[0] / "cgroup.subtree_control", "+cpu")
+                _write(run_dirs[0] / "cpu.weight", str(min(10_000, 100 * cores)))
             except OSError:
                 pass  # no CPU cap, the rest still holds
+        elif len(run_dirs) > 2:
+            _write(run_dirs[2] / "cpu.shares", str(1024 * cores))
         self.made = run_dirs
 
     def leaf(self, name: str) -> CgroupLeaf:
