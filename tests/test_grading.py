@@ -536,13 +536,18 @@ def test_what_the_sandbox_sees(tmp_path):
         "raise RuntimeError(repr(seen))\n" % (
             str(REPO / "README.md"), str(REPO / "solutions"), str(tmp_path),
             str(Path(source.__file__).parent / "runner.py")))
+    uid = env.scratch_uid()
     try:
-        session = Session(env, Limits(), uid=env.scratch_uid())
+        session = Session(env, Limits(), uid=uid)
         try:
             reply = session.request({"op": "cell", "source": "from lrcourse.checks import "
                                                              "check_step_lr"}, 60)
             assert reply.data["status"] == "ok"
             reply = session.request({"op": "cell", "source": probe, "learner": True}, 60)
+            # seen from outside, the sandbox's processes run under the uid it was given
+            from grading_fixtures.crafted import describe_processes
+
+            outside = describe_processes(uid, uid)
         finally:
             session.close()
     finally:
@@ -551,6 +556,9 @@ def test_what_the_sandbox_sees(tmp_path):
     assert seen["repo"] is seen["solutions"] is seen["out"] is False
     assert seen["torch"] is False and seen["ipython"] is False   # ex01 needs neither
     assert seen["home"] == "/tmp/home" and seen["uid"] == 1000 and seen["pid"] < 10
+    if env.as_root:  # uid 1000 inside is, outside, the uid this sandbox was given
+        assert len(outside) >= 2 and all("lrcourse.grading.runner" in p or "bwrap" in p
+                                         for p in outside), outside
     assert "LRCOURSE_TEST_SECRET" not in seen["env"] and "USER" not in seen["env"]
     assert seen["lrcourse_writable"] in (13, 30)  # EACCES (another uid's file) or EROFS
     assert seen["network"] in ("OSError", "ConnectionRefusedError", "TimeoutError")
