@@ -274,15 +274,16 @@ class Environment:
                 argv += ["--symlink", item[1], item[2]]
             else:
                 argv += ["--ro-bind", item[1], item[1]]
+        argv += ["--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
+                 "--dir", HOME, "--dir", WORKDIR, "--chdir", WORKDIR]
+        # after /tmp is mounted: a checkout under /tmp (a CI's fresh clone) stays visible
         for path in self.binds:
             if path in staged:
                 argv += ["--ro-bind", f"{self.stage_dir}/{staged.index(path)}", path]
             else:
                 argv += ["--ro-bind", path, path]
-        argv += ["--proc", "/proc", "--dev", "/dev",
-                 "--perms", "1777", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
-                 "--dir", HOME, "--dir", WORKDIR, "--chdir", WORKDIR,
-                 "--remount-ro", "/dev", "--remount-ro", "/", "--"]
+        argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--"]
         return argv + python, fds, launcher_env, None
 
 def _reachable_by_others(path: str) -> bool:
