@@ -189,3 +189,19 @@ def describe_processes(first: int, last: int) -> list[str]:
         except (OSError, KeyError, ValueError):
             continue
     return found
+
+
+def sandbox_unavailable() -> str:
+    """Why sandboxed grading cannot be tested on this machine ("" when it can): bubblewrap
+    is missing, or the kernel or a security module forbids the user namespaces it needs."""
+    from lrcourse.grading.sandbox import Environment, SandboxUnavailable
+
+    try:
+        Environment.detect().close()
+    except SandboxUnavailable as exc:
+        text = str(exc)
+        if "not installed" in text or any(words in text for words in (
+                "uid map", "namespace", "Operation not permitted", "Permission denied")):
+            return text
+        raise
+    return ""
