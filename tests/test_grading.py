@@ -43,14 +43,9 @@ DIED = ("ended the Python process running it (os._exit, exit(), a crash in compi
         "or memory exhausted)")
 
 
-def _sandbox_problem() -> str:
-    """Why the sandboxed tests are skipped here ("" if they run).  Only a machine without
-    bubblewrap, or one that forbids the namespaces it needs, skips them: any other failure to
-    start a sandbox is a bug, and the tests run (and fail) to show it."""
-    return sandbox_unavailable()
-
-
-SANDBOX_PROBLEM = _sandbox_problem()
+# Only a machine without bubblewrap, or one that forbids the namespaces it needs, skips the
+# sandboxed tests: any other failure to start a sandbox is a bug, and fails them.
+SANDBOX_PROBLEM = sandbox_unavailable()
 needs_sandbox = pytest.mark.skipif(bool(SANDBOX_PROBLEM), reason=SANDBOX_PROBLEM or "ok")
 
 

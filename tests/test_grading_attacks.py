@@ -33,14 +33,10 @@ from grading_fixtures.crafted import (
 TIMEOUT = 10
 
 
-def _sandbox_problem() -> str:
-    """Why the sandboxed tests are skipped here ("" if they run).  Only a machine without
-    bubblewrap, or one that forbids the namespaces it needs, skips them: any other failure to
-    start a sandbox is a bug, and the tests run (and fail) to show it."""
-    return sandbox_unavailable()
-
-
-pytestmark = pytest.mark.skipif(bool(_sandbox_problem()), reason=_sandbox_problem() or "ok")
+# Only a machine without bubblewrap, or one that forbids the namespaces it needs, skips these:
+# any other failure to start a sandbox is a bug, and fails them.
+SANDBOX_PROBLEM = sandbox_unavailable()
+pytestmark = pytest.mark.skipif(bool(SANDBOX_PROBLEM), reason=SANDBOX_PROBLEM or "ok")
 
 
 def _watched() -> dict[str, Path]:
