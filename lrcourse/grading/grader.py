@@ -258,7 +258,8 @@ class Worker:
                                      stderr=self._stderr, text=True, encoding="utf-8",
                                      start_new_session=True)
         self._lines: queue.SimpleQueue = queue.SimpleQueue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def configure(self, setup: dict) -> None:
         """The run's set-up (sources, expected values, limits, sandbox): the first line."""
@@ -298,13 +299,21 @@ class Worker:
         return reply.get("result"), ""
 
     def _failure(self, what: str) -> str:
-        self.stop()
-        self._stderr.seek(0)
-        tail = self._stderr.read().strip().splitlines()[-1:]
+        self._terminate()
+        try:
+            self._stderr.seek(0)
+            tail = self._stderr.read().strip().splitlines()[-1:]
+        except (OSError, ValueError):
+            tail = []
+        self._release()
         return f"{what} ({tail[0]})" if tail else what
 
     def stop(self) -> None:
         """End the worker: SIGTERM (it closes its sandboxes), then SIGKILL if it lingers."""
+        self._terminate()
+        self._release()
+
+    def _terminate(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -314,12 +323,21 @@ class Worker:
                 self.proc.wait()
 
     def close(self) -> None:
+        """Let the worker finish (end of its input), then release its pipes and files."""
         try:
             self.proc.stdin.close()
             self.proc.wait(timeout=30)
         except (OSError, subprocess.TimeoutExpired):
             self.stop()
-        self._stderr.close()
+        self._release()
+
+    def _release(self) -> None:
+        self._reader.join(timeout=5)
+        for stream in (self.proc.stdin, self.proc.stdout, self._stderr):
+            try:
+                stream.close()
+            except (OSError, ValueError):
+                pass
 
 
 def _budget(source: SourceNotebook, timeout: float) -> float:
