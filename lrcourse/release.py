@@ -28,14 +28,16 @@ import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:  # nbformat takes seconds to import: only the functions that need it do
+    import nbformat
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 MARKDOWN_STUB = "YOUR ANSWER HERE"
-KEPT_CELL_METADATA = ("nbgrader", "editable", "deletable", "tags")
+KEPT_CELL_METADATA = ("nbgrader", "lrcourse", "editable", "deletable", "tags")
 README = "README.md"
 
 
@@ -103,6 +105,8 @@ def release_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
     meta = nb.get("metadata", {})
     out.metadata = {k: copy.deepcopy(meta[k]) for k in ("kernelspec", "lrcourse") if k in meta}
     out.metadata["language_info"] = {"name": meta.get("language_info", {}).get("name", "python")}
+    import nbformat
+
     out.nbformat, out.nbformat_minor = 4, max(nb.get("nbformat_minor", 5), 5)
     nbformat.validate(out)
     return out
@@ -110,6 +114,8 @@ def release_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
 
 def dumps(nb: nbformat.NotebookNode) -> str:
     """Deterministic text of a notebook: sorted keys, one-space indent, final newline."""
+    import nbformat
+
     return nbformat.writes(nb, version=4).rstrip("\n") + "\n"
 
 
@@ -195,6 +201,8 @@ def build(solutions: Path) -> dict[str, str]:
     files: dict[str, str] = {}
     infos = []
     for path in sources:
+        import nbformat
+
         nb = nbformat.read(path, as_version=4)
         files[path.name] = dumps(release_notebook(nb, path.name))
         infos.append(describe(nb, path.name))
@@ -250,6 +258,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import nbformat
+
     try:
         files = build(args.solutions)
     except (ReleaseError, OSError, nbformat.ValidationError) as exc:

@@ -101,3 +101,14 @@ if [ "$what" = test ] && [ ! -x /usr/bin/chromium ]; then
          "the browser tests will be skipped (apt-get install chromium)." >&2
   fi
 fi
+
+if [ "$what" = test ] && ! command -v bwrap >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "lrcourse: installing Debian's bubblewrap for the grading sandbox"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
+  else
+    echo "lrcourse: bwrap (bubblewrap) is missing and cannot be installed here;" \
+         "the sandboxed grading tests will be skipped (apt-get install bubblewrap)." >&2
+  fi
+fi

@@ -6,6 +6,12 @@ with :mod:`lrcourse.reference` within a tolerance, and either prints what passed
 :class:`CheckFailed` (an AssertionError) with the parameters, the first step that differs,
 expected vs got, and, in a notebook, an overlay plot of both curves.
 
+Each check is also a :class:`~lrcourse.checks.spec.Check` in four parts (cases, expected,
+probe, judge), so that ``lrcourse grade`` can run only the probe next to the learner's code
+and keep expected values in the grader: see :mod:`lrcourse.checks.spec` and
+:func:`get_check`.  Importing this package does not import torch: only computing expected
+values does, and the probes of exercises 6 and 7, which drive torch optimizers.
+
 ===============================  ========  ==================================================
 check                            exercise  the learner writes
 ===============================  ========  ==================================================
@@ -36,8 +42,33 @@ from .functions import (
 )
 from .plateau import check_plateau_lrs
 from .scheduler_class import check_warmup_cosine
-from .training_loop import check_train
+from .spec import Check
+from .training_check import check_train
 from . import display  # noqa: E402,F401 - in a kernel, a CheckFailed shows as its message
+
+#: The module defining each check (``module.CHECKS[name]`` is its :class:`Check`).
+CHECK_MODULES = {
+    "check_step_lr": "functions",
+    "check_multistep_lr": "functions",
+    "check_exponential_lr": "functions",
+    "check_polynomial_lr": "functions",
+    "check_cosine_annealing_lr": "functions",
+    "check_warm_restarts_lr": "functions",
+    "check_cyclic_triangular2_lr": "functions",
+    "check_one_cycle_lr": "functions",
+    "check_plateau_lrs": "plateau",
+    "check_warmup_cosine": "scheduler_class",
+    "check_train": "training_check",
+}
+
+
+def get_check(name: str) -> Check:
+    """The :class:`Check` behind ``check_<name>`` (KeyError for an unknown name)."""
+    import importlib
+
+    module = importlib.import_module(f"{__name__}.{CHECK_MODULES[name]}")
+    return module.CHECKS[name]
+
 
 __all__ = [
     "CheckFailed",
@@ -52,4 +83,6 @@ __all__ = [
     "check_plateau_lrs",
     "check_warmup_cosine",
     "check_train",
+    "CHECK_MODULES",
+    "get_check",
 ]

@@ -14,6 +14,7 @@ even one that is off only near zero, fails.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -72,95 +73,183 @@ def not_implemented(function: str) -> CheckFailed:
     )
 
 
+MAX_ERROR_TEXT = 2000
+"""Characters of a learner's exception message kept in a record."""
+
+
+def raised_record(exc: BaseException, **where: Any) -> dict:
+    """What the learner's code raised, as plain data (``where`` says during which call)."""
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - the learner's __str__ may raise anything
+        text = f"<unprintable {type_name(exc)}>"
+    return {"kind": "raised", "type": type_name(exc), "message": text[:MAX_ERROR_TEXT],
+            "not_implemented": isinstance(exc, NotImplementedError),
+            "type_error": isinstance(exc, TypeError), **where}
+
+
+def raised_message(record: dict, function: str, where: str) -> str:
+    """The learner's code raised (``record`` from :func:`raised_record`): say what it was
+    doing and what it raised."""
+    if record.get("not_implemented"):
+        return not_implemented(function).args[0]
+    return (f"{function} raised {record['type']}: {record['message']}\n  while the check called "
+            f"{where}\n  (the traceback above this message shows the line in your code)")
+
+
 def raised(function: str, where: str, exc: BaseException) -> CheckFailed:
     """The learner's code raised: say what it was doing and what it raised."""
-    if isinstance(exc, NotImplementedError):
-        return not_implemented(function)
-    return CheckFailed(
-        f"{function} raised {type(exc).__name__}: {exc}\n  while the check called {where}\n"
-        "  (the traceback above this message shows the line in your code)"
-    )
+    return CheckFailed(raised_message(raised_record(exc), function, where))
 
 
 def _is_arraylike(value: Any) -> bool:
     return hasattr(value, "shape") and hasattr(value, "dtype")
 
 
-def as_number(value: Any, function: str, where: str) -> float:
-    """One learning rate returned by the learner, as a float; a clear CheckFailed otherwise.
+def short_repr(value: Any, width: int = 60) -> str:
+    """``repr(value)`` cut to ``width`` characters (a repr that raises is described instead)."""
+    try:
+        return f"{value!r:.{width}}"
+    except Exception:  # noqa: BLE001 - the learner's __repr__ may raise anything
+        return f"<{type(value).__name__} object>"[:width]
+
+
+def type_name(value: Any) -> str:
+    """The name of ``value``'s type, as a message shows it (at most 60 characters)."""
+    return str(type(value).__name__)[:60]
+
+
+# A learner's return value is first *described* (``describe_value``: a float, or a small record
+# of plain data saying what is wrong with it), then, on the trusted side, turned into a
+# message (``bad_value_message``).  In a notebook both happen in the kernel; when grading, the
+# description is made next to the learner's code and only the record travels to the grader.
+
+
+def describe_value(value: Any) -> float | dict:
+    """One learning rate returned by the learner: the float, or a record of what is wrong.
 
     Accepted: Python/numpy real numbers and 0-d numpy arrays or torch tensors.  Refused: None
     (a forgotten ``return``), booleans, sequences, arrays with elements, NaN and infinities.
     """
     if value is None:
-        raise CheckFailed(
-            f"{function} returned None for {where}: did you forget `return`?"
-        )
+        return {"what": "none"}
     if isinstance(value, (bool, np.bool_)):
-        raise CheckFailed(
-            f"{function} returned a boolean ({value}) for {where}; it must return the learning "
-            "rate, a number"
-        )
+        return {"what": "bool", "value": bool(value)}
     if _is_arraylike(value):
-        shape = tuple(value.shape)
-        if shape != ():
-            raise CheckFailed(
-                f"{function} returned an array of shape {shape} for {where}; it must return one "
-                "number: the learning rate at that one step"
-            )
+        try:
+            shape = [int(n) for n in value.shape]
+        except Exception:  # noqa: BLE001 - an object with a strange .shape
+            return {"what": "type", "type": type_name(value), "repr": short_repr(value)}
+        if shape:
+            return {"what": "array", "shape": shape[:8]}
         try:
             value = value.item()
-        except Exception:  # pragma: no cover - exotic array types
+        except Exception:  # noqa: BLE001 - exotic array types
             pass
     if isinstance(value, (list, tuple)):
-        raise CheckFailed(
-            f"{function} returned a {type(value).__name__} of length {len(value)} for {where}; it "
-            "must return one number: the learning rate at that one step"
-        )
+        return {"what": "sequence", "type": type_name(value), "length": len(value)}
     if not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise CheckFailed(
-            f"{function} returned {type(value).__name__} ({value!r:.60}) for {where}; it must "
-            "return the learning rate as a number (a float)"
-        )
-    number = float(value)
+        return {"what": "type", "type": type_name(value), "repr": short_repr(value)}
+    try:
+        number = float(value)
+    except Exception:  # noqa: BLE001 - a Real subclass whose __float__ raises
+        return {"what": "type", "type": type_name(value), "repr": short_repr(value)}
     if not math.isfinite(number):
-        raise CheckFailed(
-            f"{function} returned {number} for {where}: a learning rate must be a finite number "
-            "(look for a division by zero or 0/0 in your formula)"
-        )
+        return {"what": "nonfinite", "value": repr(number)}
     return number
 
 
-def as_curve(value: Any, length: int, function: str, where: str) -> np.ndarray:
-    """A whole curve returned by the learner (one number per epoch), as a float64 array."""
+def bad_value_message(record: dict, function: str, where: str) -> str:
+    """The learner-facing sentence for a record made by :func:`describe_value`."""
+    what = record.get("what")
+    if what == "none":
+        return f"{function} returned None for {where}: did you forget `return`?"
+    if what == "bool":
+        return (f"{function} returned a boolean ({record['value']}) for {where}; it must return "
+                "the learning rate, a number")
+    if what == "array":
+        return (f"{function} returned an array of shape {tuple(record['shape'])} for {where}; it "
+                "must return one number: the learning rate at that one step")
+    if what == "sequence":
+        return (f"{function} returned a {record['type']} of length {record['length']} for "
+                f"{where}; it must return one number: the learning rate at that one step")
+    if what == "nonfinite":
+        return (f"{function} returned {record['value']} for {where}: a learning rate must be a "
+                "finite number (look for a division by zero or 0/0 in your formula)")
+    return (f"{function} returned {record.get('type')} ({record.get('repr')}) for {where}; it "
+            "must return the learning rate as a number (a float)")
+
+
+def as_number(value: Any, function: str, where: str) -> float:
+    """One learning rate returned by the learner, as a float; a clear CheckFailed otherwise
+    (see :func:`describe_value`)."""
+    described = describe_value(value)
+    if isinstance(described, dict):
+        raise CheckFailed(bad_value_message(described, function, where))
+    return described
+
+
+MAX_CURVE = 100_000
+"""Longest curve read from a learner's return value (an endless generator stops here)."""
+
+
+def describe_curve(value: Any, length: int) -> list[float] | dict:
+    """A whole curve returned by the learner (one number per epoch): the floats, or a record of
+    what is wrong with it (see :func:`curve_message`)."""
     if value is None:
-        raise CheckFailed(f"{function} returned None for {where}: did you forget `return`?")
+        return {"what": "none"}
     if isinstance(value, (str, bytes, dict, set)) or isinstance(value, numbers.Number):
-        raise CheckFailed(
-            f"{function} returned {type(value).__name__} ({value!r:.60}) for {where}; it must "
-            f"return a list of {length} learning rates, one per epoch"
-        )
-    if _is_arraylike(value) and len(tuple(value.shape)) != 1:
-        raise CheckFailed(
-            f"{function} returned an array of shape {tuple(value.shape)} for {where}; it must "
-            f"return a flat list of {length} learning rates, one per epoch"
-        )
+        return {"what": "curve_type", "type": type_name(value), "repr": short_repr(value)}
+    if _is_arraylike(value):
+        try:
+            shape = [int(n) for n in value.shape]
+        except Exception:  # noqa: BLE001
+            shape = None
+        if shape is not None and len(shape) != 1:
+            return {"what": "curve_shape", "shape": shape[:8]}
     try:
-        items = list(value)
+        items = list(itertools.islice(iter(value), MAX_CURVE + 1))
     except TypeError:
-        raise CheckFailed(
-            f"{function} returned {type(value).__name__} for {where}; it must return a list of "
-            f"{length} learning rates, one per epoch"
-        ) from None
+        return {"what": "curve_iter", "type": type_name(value)}
     if len(items) != length:
-        raise CheckFailed(
-            f"{function} returned {len(items)} learning rates for {where}, expected {length}: "
-            "one per epoch, i.e. one per validation loss"
-        )
-    return np.array(
-        [as_number(v, function, f"{where}, element {k}") for k, v in enumerate(items)],
-        dtype=np.float64,
-    )
+        return {"what": "curve_length", "length": len(items)}
+    values = []
+    for k, item in enumerate(items):
+        described = describe_value(item)
+        if isinstance(described, dict):
+            return {**described, "element": k}
+        values.append(described)
+    return values
+
+
+def curve_message(record: dict, length: int, function: str, where: str) -> str:
+    """The learner-facing sentence for a record made by :func:`describe_curve`."""
+    what = record.get("what")
+    if "element" in record:
+        return bad_value_message(record, function, f"{where}, element {record['element']}")
+    if what == "none":
+        return f"{function} returned None for {where}: did you forget `return`?"
+    if what == "curve_type":
+        return (f"{function} returned {record['type']} ({record['repr']}) for {where}; it must "
+                f"return a list of {length} learning rates, one per epoch")
+    if what == "curve_shape":
+        return (f"{function} returned an array of shape {tuple(record['shape'])} for {where}; it "
+                f"must return a flat list of {length} learning rates, one per epoch")
+    if what == "curve_iter":
+        return (f"{function} returned {record['type']} for {where}; it must return a list of "
+                f"{length} learning rates, one per epoch")
+    count = record.get("length")
+    count = f"more than {MAX_CURVE}" if count == MAX_CURVE + 1 else count
+    return (f"{function} returned {count} learning rates for {where}, expected {length}: one "
+            "per epoch, i.e. one per validation loss")
+
+
+def as_curve(value: Any, length: int, function: str, where: str) -> np.ndarray:
+    """A whole curve returned by the learner, as a float64 array; a CheckFailed otherwise."""
+    described = describe_curve(value, length)
+    if isinstance(described, dict):
+        raise CheckFailed(curve_message(described, length, function, where))
+    return np.array(described, dtype=np.float64)
 
 
 def mismatches(expected: np.ndarray, got: np.ndarray) -> np.ndarray:
@@ -196,8 +285,10 @@ def compare_curves(
     variable: str = "epoch",
     hint: str = "",
     extra: tuple[str, Sequence[float]] | None = None,
+    display: Callable[[Any], None] | None | bool = None,
 ) -> None:
-    """Raise CheckFailed (after showing the overlay plot in a notebook) if the curves differ."""
+    """Raise CheckFailed (after showing the overlay plot in a notebook, or handing it to
+    ``display``) if the curves differ."""
     bad = mismatches(expected, got)
     if bad.size == 0:
         return
@@ -212,7 +303,8 @@ def compare_curves(
     ]
     if hint:
         lines.append(f"  hint: {hint}")
-    show_overlay(expected, got, first, title=call, xlabel=variable, schedule=torch_name)
+    show_overlay(expected, got, first, title=call, display=display, xlabel=variable,
+                 schedule=torch_name)
     raise CheckFailed("\n".join(lines))
 
 
@@ -230,15 +322,18 @@ def in_notebook() -> bool:
 
 
 def show_overlay(expected, got, first_diff: int | None, title: str = "",
-                 display: Callable[[Any], None] | None = None, *, xlabel: str = "step",
+                 display: Callable[[Any], None] | None | bool = None, *, xlabel: str = "step",
                  schedule: str = "") -> bool:
     """Display PyTorch's curve and the learner's, overlaid, as a PNG output of the running cell.
 
     ``xlabel`` names the x axis as the message does ("epoch" or "step"); the curves are drawn
     as steps when ``schedule`` (the torch scheduler's name) is piecewise constant.
-    Does nothing outside a notebook (plain Python, pytest) unless ``display`` is given.
-    Returns whether a figure was displayed.  A failure to draw never hides the check's message.
+    Does nothing outside a notebook (plain Python, pytest) unless ``display`` is given, and
+    nothing at all when ``display`` is False.  Returns whether a figure was displayed.  A
+    failure to draw never hides the check's message.
     """
+    if display is False:
+        return False
     if display is None:
         if not in_notebook():
             return False

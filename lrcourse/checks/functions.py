@@ -25,17 +25,19 @@ Public cases are fixed and listed in this module; hidden cases are drawn from a
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from lrcourse import reference
-
 from ._core import (
-    CheckFailed, as_number, compare_curves, format_call, learner_facing, mismatches, passed, raised,
+    bad_value_message, compare_curves, describe_value, format_call, learner_facing, mismatches,
+    raised_message, raised_record, short_repr, type_name,
 )
+from .spec import Check, MalformedProbe, fail, finite_floats, keep, run_in_notebook, \
+    validate_record
 
 HIDDEN_CASES = 12
 
@@ -43,59 +45,101 @@ Params = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class FunctionExercise:
-    """How to check one learner function against one torch scheduler."""
+class FunctionExercise(Check):
+    """How to check one learner function against one torch scheduler.
 
-    check: str                     # name of the check function, e.g. "check_step_lr"
-    function: str                  # name of the learner's function, e.g. "step_lr"
+    A case is ``{"steps": n, "params": {...}}``: the learner's function is called as
+    ``fn(k, **params)`` for ``k = 0 .. n - 1``.
+    """
+
+    name: str                      # name of the check function, e.g. "check_step_lr"
+    subject: str                   # name of the learner's function, e.g. "step_lr"
     torch_name: str                # torch class, e.g. "StepLR"
     variable: str                  # "epoch" or "step": the first positional argument
     to_torch: Callable[[Params], tuple[float, Params]]  # learner params -> (lr, torch kwargs)
     public: list[tuple[int, Params]]                    # (number of steps, learner params)
     draw: Callable[[np.random.Generator], tuple[int, Params]]  # one hidden case
     hint: Callable[[Params, int], str] = field(default=lambda params, first: "")
+    hidden_count: int = HIDDEN_CASES
 
+    # ------------------------------------------------------------------ trusted: the grader
 
-def learner_curve(fn: Callable, ex: FunctionExercise, steps: int, params: Params) -> np.ndarray:
-    """Call ``fn(k, **params)`` for every step; every failure becomes a CheckFailed."""
-    if not callable(fn):
-        raise CheckFailed(
-            f"{ex.check} expects your function {ex.function}, got {type(fn).__name__} "
-            f"({fn!r:.60}). Pass the function itself: {ex.check}({ex.function})"
-        )
-    values = np.empty(steps, np.float64)
-    for k in range(steps):
-        # copies, so that a function that modifies its arguments cannot change the next call
-        kwargs = {name: (list(v) if isinstance(v, list) else v) for name, v in params.items()}
-        where = format_call(ex.function, str(k), params)
+    def cases(self, hidden: bool, seed: int) -> list[dict]:
+        if hidden:
+            rng = np.random.default_rng(seed)
+            drawn = [self.draw(rng) for _ in range(self.hidden_count)]
+        else:
+            drawn = self.public
+        return [{"steps": steps, "params": copy.deepcopy(params)} for steps, params in drawn]
+
+    def expected(self, case: dict) -> list[float]:
+        from lrcourse import reference  # torch: only where expected values are computed
+
+        lr, torch_kwargs = self.to_torch(case["params"])
+        return reference.lr_curve(self.torch_name, case["steps"], lr, **torch_kwargs).tolist()
+
+    # --------------------------------------------------------- untrusted: next to learner code
+
+    def probe(self, fn: Any, case: dict, sink: list | None = None) -> dict:
+        """Call ``fn(k, **params)`` for every step; stop at the first failure."""
+        if not callable(fn):
+            return {"kind": "wrong_type", "type": type_name(fn), "repr": short_repr(fn)}
+        values = []
+        for k in range(case["steps"]):
+            # copies, so that a function that modifies its arguments cannot change the next call
+            kwargs = copy.deepcopy(case["params"])
+            try:
+                value = fn(k, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+                keep(sink, exc)
+                return raised_record(exc, at=k)
+            described = describe_value(value)
+            if isinstance(described, dict):
+                return {"kind": "returned", **described, "at": k}
+            values.append(described)
+        return {"kind": "values", "values": values}
+
+    # ------------------------------------------------------------------ trusted: the grader
+
+    def validate(self, case: dict, expected: Any, got: Any) -> dict:
+        validate_record(got)
+        if got["kind"] == "values":
+            finite_floats(got.get("values"), len(expected))
+        return got
+
+    def judge(self, case: dict, expected: Any, got: dict, *, cause: BaseException | None = None,
+              display: Callable[[Any], None] | None = None) -> None:
+        params = case["params"]
         try:
-            value = fn(k, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
-            raise raised(ex.function, where, exc) from (
-                None if isinstance(exc, NotImplementedError) else exc
-            )
-        values[k] = as_number(value, ex.function, f"{ex.variable} {k} (the call {where})")
-    return values
-
-
-def run(ex: FunctionExercise, fn: Callable, hidden: bool, seed: int) -> None:
-    if hidden:
-        rng = np.random.default_rng(seed)
-        cases = [ex.draw(rng) for _ in range(HIDDEN_CASES)]
-    else:
-        cases = ex.public
-    for steps, params in cases:
-        lr, torch_kwargs = ex.to_torch(params)
-        expected = reference.lr_curve(ex.torch_name, steps, lr, **torch_kwargs)
-        got = learner_curve(fn, ex, steps, params)
-        bad = mismatches(expected, got)
+            got = self.validate(case, expected, got)
+        except MalformedProbe as exc:
+            fail(malformed(self.name, exc), None)
+        if got["kind"] == "wrong_type":
+            fail(f"{self.name} expects your function {self.subject}, got {got['type']} "
+                 f"({got['repr']}). Pass the function itself: {self.name}({self.subject})", None)
+        if got["kind"] in ("raised", "returned"):
+            k = got.get("at", 0)
+            where = format_call(self.subject, str(k), params)
+            if got["kind"] == "raised":
+                fail(raised_message(got, self.subject, where), cause)
+            fail(bad_value_message(got, self.subject,
+                                   f"{self.variable} {k} (the call {where})"), None)
+        expected = np.asarray(expected, dtype=np.float64)
+        values = np.asarray(got["values"], dtype=np.float64)
+        bad = mismatches(expected, values)
         compare_curves(
-            expected, got,
-            function=ex.function, torch_name=ex.torch_name, variable=ex.variable,
-            call=format_call(ex.function, ex.variable, params),
-            hint=ex.hint(params, int(bad[0])) if bad.size else "",
+            expected, values,
+            function=self.subject, torch_name=self.torch_name, variable=self.variable,
+            call=format_call(self.subject, self.variable, params),
+            hint=self.hint(params, int(bad[0])) if bad.size else "", display=display,
         )
-    passed(ex.check, hidden, len(cases), seed)
+
+
+def malformed(check: str, exc: Exception) -> str:
+    """The message for a probe record that no probe could have made."""
+    return (f"{check}: the grading sandbox sent back data that the check's own code could not "
+            f"have produced ({exc}), so this check failed. Was grading code changed from the "
+            "notebook?")
 
 
 def _same_lr(params: Params, lr_key: str = "base_lr") -> tuple[float, Params]:
@@ -111,7 +155,7 @@ def _round(x: float, digits: int = 4) -> float:
 
 
 STEP_LR = FunctionExercise(
-    check="check_step_lr", function="step_lr", torch_name="StepLR", variable="epoch",
+    name="check_step_lr", subject="step_lr", torch_name="StepLR", variable="epoch",
     to_torch=_same_lr,
     public=[
         (10, dict(base_lr=0.1, step_size=3, gamma=0.5)),
@@ -136,7 +180,7 @@ def check_step_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
 
     Expected: :math:`\eta_e = \eta_0\,\gamma^{\lfloor e / \text{step\_size} \rfloor}`.
     """
-    run(STEP_LR, fn, hidden, seed)
+    run_in_notebook(STEP_LR, fn, hidden, seed)
 
 
 # ---------------------------------------------------------------- exercise 1: MultiStepLR
@@ -155,7 +199,7 @@ def _draw_multistep(rng: np.random.Generator) -> tuple[int, Params]:
 
 
 MULTISTEP_LR = FunctionExercise(
-    check="check_multistep_lr", function="multistep_lr", torch_name="MultiStepLR",
+    name="check_multistep_lr", subject="multistep_lr", torch_name="MultiStepLR",
     variable="epoch", to_torch=_same_lr,
     public=[
         (10, dict(base_lr=0.1, milestones=[3, 7], gamma=0.1)),
@@ -177,14 +221,14 @@ def check_multistep_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> 
     Expected: :math:`\eta_e = \eta_0\,\gamma^{\#\{m \in \text{milestones} : m \le e\}}`
     (milestones sorted and distinct in every case checked).
     """
-    run(MULTISTEP_LR, fn, hidden, seed)
+    run_in_notebook(MULTISTEP_LR, fn, hidden, seed)
 
 
 # ------------------------------------------------------------- exercise 2: ExponentialLR
 
 
 EXPONENTIAL_LR = FunctionExercise(
-    check="check_exponential_lr", function="exponential_lr", torch_name="ExponentialLR",
+    name="check_exponential_lr", subject="exponential_lr", torch_name="ExponentialLR",
     variable="epoch", to_torch=_same_lr,
     public=[
         (10, dict(base_lr=0.1, gamma=0.9)),
@@ -200,14 +244,14 @@ EXPONENTIAL_LR = FunctionExercise(
 @learner_facing
 def check_exponential_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
     r"""Check ``exponential_lr(epoch, base_lr, gamma)``: :math:`\eta_e = \eta_0\,\gamma^{e}`."""
-    run(EXPONENTIAL_LR, fn, hidden, seed)
+    run_in_notebook(EXPONENTIAL_LR, fn, hidden, seed)
 
 
 # -------------------------------------------------------------- exercise 2: PolynomialLR
 
 
 POLYNOMIAL_LR = FunctionExercise(
-    check="check_polynomial_lr", function="polynomial_lr", torch_name="PolynomialLR",
+    name="check_polynomial_lr", subject="polynomial_lr", torch_name="PolynomialLR",
     variable="epoch", to_torch=_same_lr,
     public=[
         (8, dict(base_lr=0.1, total_iters=5, power=1.0)),
@@ -232,7 +276,7 @@ def check_polynomial_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) ->
 
     Expected: :math:`\eta_e = \eta_0\,(1 - \min(e, T)/T)^{p}` with :math:`T` = total_iters.
     """
-    run(POLYNOMIAL_LR, fn, hidden, seed)
+    run_in_notebook(POLYNOMIAL_LR, fn, hidden, seed)
 
 
 # --------------------------------------------------------- exercise 3: CosineAnnealingLR
@@ -247,7 +291,7 @@ def _draw_cosine(rng: np.random.Generator) -> tuple[int, Params]:
 
 
 COSINE_ANNEALING_LR = FunctionExercise(
-    check="check_cosine_annealing_lr", function="cosine_annealing_lr",
+    name="check_cosine_annealing_lr", subject="cosine_annealing_lr",
     torch_name="CosineAnnealingLR", variable="epoch", to_torch=_same_lr,
     public=[
         (11, dict(base_lr=0.1, T_max=10, eta_min=0.0)),
@@ -269,7 +313,7 @@ def check_cosine_annealing_lr(fn: Callable, *, hidden: bool = False, seed: int =
     Expected: :math:`\eta_e = \eta_{min} + \frac12(\eta_0 - \eta_{min})(1 + \cos(\pi e / T_{max}))`,
     also past ``T_max`` (where torch's curve climbs back up).
     """
-    run(COSINE_ANNEALING_LR, fn, hidden, seed)
+    run_in_notebook(COSINE_ANNEALING_LR, fn, hidden, seed)
 
 
 # ------------------------------------------------ exercise 3: CosineAnnealingWarmRestarts
@@ -293,7 +337,7 @@ def _restart_epochs(T_0: int, T_mult: int, steps: int) -> list[int]:
 
 
 WARM_RESTARTS_LR = FunctionExercise(
-    check="check_warm_restarts_lr", function="warm_restarts_lr",
+    name="check_warm_restarts_lr", subject="warm_restarts_lr",
     torch_name="CosineAnnealingWarmRestarts", variable="epoch", to_torch=_same_lr,
     public=[
         (15, dict(base_lr=0.1, T_0=5, T_mult=1, eta_min=0.0)),
@@ -318,7 +362,7 @@ def check_warm_restarts_lr(fn: Callable, *, hidden: bool = False, seed: int = 0)
     where cycle :math:`i` lasts :math:`T_i = T_0 T_{mult}^i` epochs and :math:`T_{cur}` counts
     the epochs since the cycle began.
     """
-    run(WARM_RESTARTS_LR, fn, hidden, seed)
+    run_in_notebook(WARM_RESTARTS_LR, fn, hidden, seed)
 
 
 # ------------------------------------------------------ exercise 4: CyclicLR, triangular2
@@ -339,7 +383,7 @@ def _draw_cyclic(rng: np.random.Generator) -> tuple[int, Params]:
 
 
 CYCLIC_TRIANGULAR2_LR = FunctionExercise(
-    check="check_cyclic_triangular2_lr", function="cyclic_triangular2_lr", torch_name="CyclicLR",
+    name="check_cyclic_triangular2_lr", subject="cyclic_triangular2_lr", torch_name="CyclicLR",
     variable="step", to_torch=_cyclic_to_torch,
     public=[
         (20, dict(base_lr=0.01, max_lr=0.1, step_size_up=2, step_size_down=2)),
@@ -367,7 +411,7 @@ def check_cyclic_triangular2_lr(fn: Callable, *, hidden: bool = False, seed: int
               \begin{cases} x/\text{up} & x \le \text{up} \\
               (L - x)/\text{down} & x > \text{up} \end{cases}
     """
-    run(CYCLIC_TRIANGULAR2_LR, fn, hidden, seed)
+    run_in_notebook(CYCLIC_TRIANGULAR2_LR, fn, hidden, seed)
 
 
 # ------------------------------------------------------------- exercise 4: OneCycleLR
@@ -399,7 +443,7 @@ def _one_cycle_hint(p: Params, first: int) -> str:
 
 
 ONE_CYCLE_LR = FunctionExercise(
-    check="check_one_cycle_lr", function="one_cycle_lr", torch_name="OneCycleLR",
+    name="check_one_cycle_lr", subject="one_cycle_lr", torch_name="OneCycleLR",
     variable="step", to_torch=_one_cycle_to_torch,
     public=[
         (20, dict(max_lr=0.1, total_steps=20, pct_start=0.3, anneal_strategy="cos",
@@ -428,10 +472,10 @@ def check_one_cycle_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> 
     :math:`b` with fraction :math:`f` done: cos :math:`b + \frac{a-b}{2}(1 + \cos\pi f)`,
     linear :math:`a + (b - a) f`.
     """
-    run(ONE_CYCLE_LR, fn, hidden, seed)
+    run_in_notebook(ONE_CYCLE_LR, fn, hidden, seed)
 
 
-EXERCISES = {ex.check: ex for ex in (
+CHECKS = {ex.name: ex for ex in (
     STEP_LR, MULTISTEP_LR, EXPONENTIAL_LR, POLYNOMIAL_LR, COSINE_ANNEALING_LR,
     WARM_RESTARTS_LR, CYCLIC_TRIANGULAR2_LR, ONE_CYCLE_LR,
 )}

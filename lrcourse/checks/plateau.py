@@ -16,15 +16,19 @@ The expected curve is torch's: :func:`lrcourse.reference.lr_curve` with ``metric
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from lrcourse import reference
-
 from ._core import (
-    CheckFailed, as_curve, compare_curves, format_call, learner_facing, passed, raised,
+    compare_curves, curve_message, describe_curve, format_call, learner_facing, raised_message,
+    raised_record, short_repr, type_name,
 )
+from .functions import malformed
+from .spec import Check, MalformedProbe, fail, finite_floats, keep, run_in_notebook, \
+    validate_record
 
 CHECK, FUNCTION = "check_plateau_lrs", "plateau_lrs"
 HIDDEN_CASES = 12
@@ -60,8 +64,7 @@ def _draw(rng: np.random.Generator) -> tuple[list[float], dict]:
     torch's ``eps`` (which the exercise leaves out) starts to matter."""
     while True:
         losses, params = _draw_once(rng)
-        curve = reference.lr_curve("ReduceLROnPlateau", len(losses), params["lr"],
-                                   metrics=losses, **{k: v for k, v in params.items() if k != "lr"})
+        curve = np.asarray(PLATEAU.expected({"val_losses": losses, "params": params}))
         if curve.min() >= 1e-6:
             return losses, params
 
@@ -89,34 +92,81 @@ def _draw_once(rng: np.random.Generator) -> tuple[list[float], dict]:
     return losses, params
 
 
+class PlateauCheck(Check):
+    """``plateau_lrs(val_losses, **params)`` against ReduceLROnPlateau.
+
+    A case is ``{"val_losses": [...], "params": {...}}``; the learner's function is called once
+    and must return one rate per loss.
+    """
+
+    name, subject, torch_name = CHECK, FUNCTION, "ReduceLROnPlateau"
+    hidden_count = HIDDEN_CASES
+
+    def cases(self, hidden: bool, seed: int) -> list[dict]:
+        if hidden:
+            rng = np.random.default_rng(seed)
+            drawn = [_draw(rng) for _ in range(self.hidden_count)]
+        else:
+            drawn = PUBLIC
+        return [{"val_losses": list(losses), "params": dict(params)} for losses, params in drawn]
+
+    def expected(self, case: dict) -> list[float]:
+        from lrcourse import reference  # torch: only where expected values are computed
+
+        losses, params = case["val_losses"], case["params"]
+        return reference.lr_curve("ReduceLROnPlateau", len(losses), params["lr"],
+                                  metrics=list(losses), mode="min", threshold_mode="rel",
+                                  **{k: v for k, v in params.items() if k != "lr"}).tolist()
+
+    def probe(self, fn: Any, case: dict, sink: list | None = None) -> dict:
+        if not callable(fn):
+            return {"kind": "wrong_type", "type": type_name(fn), "repr": short_repr(fn)}
+        try:
+            value = fn(list(case["val_losses"]), **copy.deepcopy(case["params"]))
+        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+            keep(sink, exc)
+            return raised_record(exc)
+        described = describe_curve(value, len(case["val_losses"]))
+        if isinstance(described, dict):
+            return {"kind": "returned", **described}
+        return {"kind": "values", "values": described}
+
+    def validate(self, case: dict, expected: Any, got: Any) -> dict:
+        validate_record(got)
+        if got["kind"] == "values":
+            finite_floats(got.get("values"), len(expected))
+        return got
+
+    def judge(self, case: dict, expected: Any, got: dict, *, cause: BaseException | None = None,
+              display: Callable[[Any], None] | None = None) -> None:
+        losses, params = case["val_losses"], case["params"]
+        try:
+            got = self.validate(case, expected, got)
+        except MalformedProbe as exc:
+            fail(malformed(CHECK, exc), None)
+        if got["kind"] == "wrong_type":
+            fail(f"{CHECK} expects your function {FUNCTION}, got {got['type']}. "
+                 f"Pass the function itself: {CHECK}({FUNCTION})", None)
+        call = format_call(FUNCTION, None, dict(val_losses=list(losses), **params))
+        if got["kind"] == "raised":
+            fail(raised_message(got, FUNCTION, call), cause)
+        if got["kind"] == "returned":
+            fail(curve_message(got, len(losses), FUNCTION, f"the call {call}"), None)
+        compare_curves(
+            np.asarray(expected, dtype=np.float64), np.asarray(got["values"], dtype=np.float64),
+            function=FUNCTION, torch_name="ReduceLROnPlateau", call=call, variable="epoch",
+            extra=("val_loss", losses), display=display,
+            hint="epoch e is trained with lrs[e]; val_losses[e] only affects epochs after e",
+        )
+
+
+PLATEAU = PlateauCheck()
+CHECKS = {CHECK: PLATEAU}
+
+
 @learner_facing
 def check_plateau_lrs(fn: Callable, *, hidden: bool = False, seed: int = 0) -> None:
     """Check ``plateau_lrs(val_losses, lr, factor, patience, threshold, cooldown)`` against
     torch's ReduceLROnPlateau (mode "min", threshold_mode "rel").
     """
-    if not callable(fn):
-        raise CheckFailed(f"{CHECK} expects your function {FUNCTION}, got {type(fn).__name__}. "
-                          f"Pass the function itself: {CHECK}({FUNCTION})")
-    if hidden:
-        rng = np.random.default_rng(seed)
-        cases = [_draw(rng) for _ in range(HIDDEN_CASES)]
-    else:
-        cases = PUBLIC
-    for losses, params in cases:
-        call = format_call(FUNCTION, None, dict(val_losses=list(losses), **params))
-        expected = reference.lr_curve("ReduceLROnPlateau", len(losses), params["lr"],
-                                      metrics=list(losses), mode="min", threshold_mode="rel",
-                                      **{k: v for k, v in params.items() if k != "lr"})
-        try:
-            value = fn(list(losses), **params)
-        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
-            raise raised(FUNCTION, call, exc) from (
-                None if isinstance(exc, NotImplementedError) else exc
-            )
-        got = as_curve(value, len(losses), FUNCTION, f"the call {call}")
-        compare_curves(
-            expected, got, function=FUNCTION, torch_name="ReduceLROnPlateau", call=call,
-            variable="epoch", extra=("val_loss", losses),
-            hint="epoch e is trained with lrs[e]; val_losses[e] only affects epochs after e",
-        )
-    passed(CHECK, hidden, len(cases), seed)
+    run_in_notebook(PLATEAU, fn, hidden, seed)

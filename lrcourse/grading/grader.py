@@ -1,285 +1,104 @@
-"""Grade learners: find their notebooks, run them against the sources, score each test cell.
+"""Grade a class: calibrate the sandbox, compute expected values once, hand out notebooks.
 
-:func:`grade_learner` grades one submission in this process (its notebooks run in sandboxed
-kernels, see :mod:`lrcourse.grading.sandbox`).  :func:`grade_all` grades many, ``jobs`` at a
-time, through worker processes (``python -m lrcourse.grading.worker``); a worker that fails
-is replaced and its learner gets a reason, so nothing a submission does can stop the others.
+:func:`grade_all` is ``lrcourse grade`` without the printing:
 
-A graded test cell scores all its points when it runs without an exception, else 0.  The
-reason given for a 0 is taken, in this order, from: the exercise's answer cell being absent,
-the answer cell having been stopped (timeout) or having ended the kernel, the exception the
-test raised (a check's ``CheckFailed`` message, ``NameError`` for a renamed function, ...).
+1. read the source notebooks (their test cells become check calls; an instructor error stops
+   here, before any learner is graded);
+2. detect the sandbox (refusing to go on without one unless ``no_sandbox``);
+3. draw every check call's cases (hidden ones from the secret) and compute torch's expected
+   values for them, once, in this process;
+4. **calibrate**: grade each source notebook's own answers in a sandbox with generous limits,
+   measure the memory the environment needs (peak address space and resident memory: a CUDA
+   build of torch needs gigabytes of address space just to import), and set each notebook's
+   limits from that, plus ``memory_mb`` for the learner's code.  A set-up cell that fails
+   there, or a source whose own answers do not score full marks, stops the run with a clear
+   error: the environment or the source is at fault, and no learner is graded against it;
+5. hand out one job per (learner, source notebook) to ``jobs`` worker processes; a worker
+   that fails or hangs past a generous budget is replaced, and only that notebook gets a
+   reason instead of a score;
+6. merge the notebooks into one result per learner, applying ``library_calls``.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import queue
-import re
+import secrets
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
-from .assemble import (
-    Assembled,
-    NotebookError,
-    SourceNotebook,
-    assemble,
-    find_sources,
-    match_notebooks,
-    read_notebook,
-)
-from .sandbox import Outcome, run_cells
+from lrcourse.checks import get_check
+
+from .assemble import assemble
+from .limits import Limits
+from .notebooks import refused
+from .results import LearnerResult, NotebookResult, TestResult
+from .sandbox import Environment
+from .secret import hidden_seed
+from .session import Expected, NotebookGrader
+from .source import SourceNotebook, find_sources
 
 DEFAULT_TIMEOUT = 60.0
-"""Seconds one cell may run."""
-DEFAULT_MEMORY_MB = 2048
-"""Address space of one grading kernel, in MB (torch needs well under 1 GB)."""
+"""Seconds one cell, or one check's cases, may run."""
+DEFAULT_MEMORY_MB = 1024
+"""Memory the learner's code may use on top of what the grading environment needs."""
+SETUP_TIMEOUT = 120.0
+"""Seconds a set-up cell that runs before any learner code may take (instructor code)."""
+WORKER_MEMORY_MB = 4096
+"""Address space of a grading worker (it parses submissions and draws plots)."""
+CALIBRATION_MEMORY_MB = 8192
+TMP_MB = 64
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-MAX_MESSAGE = 1000
 
-
-@dataclass
-class TestResult:
-    """The score of one graded test cell for one learner.
-
-    ``status`` is one of ``passed``, ``failed`` (an exception), ``timeout``, ``crashed``
-    (the kernel died), ``missing`` (answer or notebook absent) or ``not run``.  ``images``
-    are base64 PNGs the failing test cell displayed (the check's overlay plot).
-    """
-
-    grade_id: str
-    notebook: str
-    points: float
-    max_points: float
-    status: str
-    message: str
-    images: list[str] = field(default_factory=list)
+class GradingError(RuntimeError):
+    """The run cannot go on (a set-up cell fails, the source fails its own tests, ...)."""
 
 
 @dataclass
-class LearnerResult:
-    """Everything graded for one learner: test results in column order, plus notes."""
+class GradingRun:
+    """What :func:`grade_all` returns."""
+
+    learners: list[LearnerResult]
+    sources: list[SourceNotebook]
+    sandbox: str
+    environment_errors: list[str] = field(default_factory=list)
+    calibration: dict[str, dict] = field(default_factory=dict)
+    uids: tuple[int, int] = (0, -1)    # the host uids the run's sandboxes ran as (if root)
+    sandbox_cpu_seconds: float = 0.0   # CPU time the learners' sandboxes reported using
+
+
+# ------------------------------------------------------------------------------- learners
+
+
+@dataclass
+class Submission:
+    """One learner's hand-in, as found on disk (nothing read yet)."""
 
     learner: str
-    submission: str
-    results: list[TestResult] = field(default_factory=list)
+    path: Path
+    candidates: dict[str, str] = field(default_factory=dict)   # notebook name -> path
+    unreadable: dict[str, str] = field(default_factory=dict)   # name ("" = the whole) -> why
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> float:
-        """Points earned."""
-        return float(sum(r.points for r in self.results))
-
-    @property
-    def max_points(self) -> float:
-        """Points possible."""
-        return float(sum(r.max_points for r in self.results))
-
-    def to_json(self) -> dict:
-        """A JSON-ready dictionary (see :meth:`from_json`)."""
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> "LearnerResult":
-        """The inverse of :meth:`to_json`."""
-        results = [TestResult(**r) for r in data.get("results", [])]
-        return cls(data["learner"], data["submission"], results, list(data.get("notes", [])))
 
 
 def learner_name(path: Path) -> str:
-    """A folder is named after its learner; a lone file by its stem."""
-    path = Path(path)
-    return path.resolve().name if path.is_dir() else path.stem
-
-
-# ---------------------------------------------------------------------------------------------
-# One learner
-
-
-def _submitted_files(path: Path, notes: list[str]) -> tuple[dict[str, dict], dict[str, str]]:
-    """Read the submission's notebooks: ``(readable by name, reason by unreadable name)``."""
-    readable: dict[str, dict] = {}
-    unreadable: dict[str, str] = {}
-    if path.is_dir():
-        entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
-        files = [p for p in entries if p.is_file()]
-        notebooks = [p for p in files if p.suffix.lower() == ".ipynb"]
-        others = [p.name for p in files if p.suffix.lower() != ".ipynb"]
-        if others:
-            notes.append("not notebooks, ignored: " + ", ".join(others))
-        if not notebooks:
-            nested = any(path.rglob("*.ipynb"))
-            unreadable[""] = (
-                f"no notebook directly in folder '{path.name}'"
-                + ("; pass each learner's folder (e.g. submissions/*)" if nested else "")
-                + (f" (found: {', '.join(others)})" if others else "")
-            )
-    elif path.exists():
-        notebooks = [path]
-    else:
-        unreadable[""] = f"{path.name} does not exist"
-        notebooks = []
-    for nb in notebooks:
-        try:
-            readable[nb.name] = read_notebook(nb)
-        except NotebookError as exc:
-            unreadable[nb.name] = str(exc)
-            notes.append(str(exc))
-    return readable, unreadable
-
-
-def _no_notebook_reason(source: SourceNotebook, readable: dict, unreadable: dict) -> str:
-    """Why no submitted notebook could be graded against ``source``."""
-    same = unreadable.get(Path(source.name).name)
-    if same:
-        return same
-    bad = [reason for name, reason in unreadable.items() if name]
-    if not readable and bad:
-        return "; ".join(bad)
-    if "" in unreadable:
-        return unreadable[""]
-    if readable:
-        return (f"none of the submitted notebooks ({', '.join(sorted(readable))}) has the "
-                f"answer cells of {source.name}")
-    return "no notebook was submitted"
-
-
-def grade_learner(path: Path | str, sources: list[SourceNotebook],
-                  timeout: float = DEFAULT_TIMEOUT,
-                  memory_mb: int | None = DEFAULT_MEMORY_MB,
-                  name: str | None = None) -> LearnerResult:
-    """Grade one submission (a notebook, or a folder of them) against ``sources``."""
-    path = Path(path)
-    result = LearnerResult(name or learner_name(path), str(path))
-    readable, unreadable = _submitted_files(path, result.notes)
-    for source in sources:
-        chosen = match_notebooks(source, readable)
-        if chosen is None:
-            reason = _no_notebook_reason(source, readable, unreadable)
-            result.results += [TestResult(gid, source.name, 0.0, pts, "missing", reason)
-                               for gid, pts in source.tests]
-            continue
-        try:
-            plan = assemble(source, readable[chosen])
-            outcomes = run_cells(plan.cells, timeout, memory_mb)
-            scored = score(plan, outcomes, timeout, memory_mb)
-        except Exception as exc:  # noqa: BLE001 - a grader bug costs this notebook only
-            reason = f"internal grading error on {chosen}: {type(exc).__name__}: {exc}"
-            result.notes.append(reason)
-            result.results += [TestResult(gid, source.name, 0.0, pts, "not run", reason)
-                               for gid, pts in source.tests]
-            continue
-        result.notes += [f"{chosen}: {note}" for note in plan.notes]
-        result.results += scored
-        for cell, outcome in zip(plan.cells, outcomes):
-            if outcome.truncated and cell.kind != "setup":
-                result.notes.append(f"{chosen}: the output of cell '{cell.grade_id}' was too "
-                                    "long and was cut")
-    return result
-
-
-# ---------------------------------------------------------------------------------------------
-# Scoring
-
-
-def score(plan: Assembled, outcomes: list[Outcome], timeout: float,
-          memory_mb: int | None) -> list[TestResult]:
-    """One :class:`TestResult` per test cell of ``plan``, from the cells' outcomes."""
-    cells = plan.cells
-    results = []
-    for i, cell in enumerate(cells):
-        if cell.kind != "test":
-            continue
-        answers = [j for j, c in enumerate(cells) if c.kind == "answer" and c.group == cell.group]
-        status, message = _judge(i, answers, cells, outcomes, timeout, memory_mb)
-        out = outcomes[i]
-        passed = status == "passed"
-        results.append(TestResult(
-            grade_id=cell.grade_id or "", notebook=plan.source.name,
-            points=cell.points if passed else 0.0, max_points=cell.points,
-            status=status, message=_clean(message),
-            images=[] if passed else list(out.images)))
-    return results
-
-
-def _judge(i, answers, cells, outcomes, timeout, memory_mb) -> tuple[str, str]:
-    """Status and message for test cell ``i`` (``answers``: its exercise's answer cells)."""
-    missing = [cells[j].missing for j in answers if cells[j].missing]
-    if missing:
-        return "missing", "; ".join(missing)
-    out = outcomes[i]
-    if out.status == "ok":
-        lines = [line.strip() for line in out.text.splitlines() if line.strip()]
-        return "passed", lines[-1] if lines else "passed"
-    if out.status == "skipped" and out.cause is not None:
-        cause, why = cells[out.cause], outcomes[out.cause]
-        what = _fatal(why, timeout)
-        if cause.kind == "answer":
-            return _fatal_status(why), f"your answer cell '{cause.grade_id}' {what}, so this " \
-                                       "test was not run"
-        if cause.kind == "test":
-            return _fatal_status(why), f"not run: the test '{cause.grade_id}' before it {what}"
-        return _fatal_status(why), f"not run: an earlier cell of the notebook {what}"
-    if out.status in ("timeout", "died"):
-        return _fatal_status(out), out.evalue or f"this test {_fatal(out, timeout)}"
-    if out.status == "error":
-        message = _explain(out, memory_mb)
-        before = [outcomes[j] for j in answers if outcomes[j].status == "error"]
-        if before:
-            first = before[0]
-            if first.ename == "NotImplementedError":
-                return "failed", "not answered yet: the answer cell still raises " \
-                                 "NotImplementedError"
-            message = f"your answer cell raised {_explain(first, memory_mb)}; then {message}"
-        elif out.ename == "NotImplementedError":
-            return "failed", "not answered yet: your function still raises NotImplementedError"
-        return "failed", message
-    return "not run", "not run"
-
-
-def _fatal(out: Outcome, timeout: float) -> str:
-    if out.status == "timeout":
-        return f"was stopped after {timeout:g} s (an infinite loop, or far too slow)"
-    return ("ended the Python process running it (os._exit, exit(), a crash in compiled "
-            "code, or memory exhausted)")
-
-
-def _fatal_status(out: Outcome) -> str:
-    return "timeout" if out.status == "timeout" else "crashed"
-
-
-def _explain(out: Outcome, memory_mb: int | None) -> str:
-    """A learner-friendly sentence for an exception ``ename: evalue``."""
-    ename, evalue = out.ename, out.evalue.strip()
-    limit = f"the {memory_mb} MB memory limit" if memory_mb else "the memory available"
-    if ename in ("CheckFailed", "AssertionError"):
-        return evalue or "a check did not pass"
-    if ename == "NameError":
-        return f"NameError: {evalue} (was it renamed or deleted?)"
-    if ename == "MemoryError":
-        return f"MemoryError: the code needed more than {limit}"
-    if ename == "SystemExit":
-        return "SystemExit: the code called sys.exit(); a notebook must not exit"
-    if "allocate" in evalue and "memory" in evalue:
-        return f"{ename}: out of memory (more than {limit})"
-    return f"{ename}: {evalue}" if evalue else ename
-
-
-def _clean(message: str) -> str:
-    message = _ANSI.sub("", message).strip()
-    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 1] + "…"
-
-
-# ---------------------------------------------------------------------------------------------
-# Many learners, in worker processes
+    """A folder is named after its learner; a lone file by its stem (links are not followed)."""
+    path = Path(os.path.abspath(path))
+    try:
+        is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        is_dir = False
+    return path.name if is_dir else path.stem
 
 
 def unique_names(paths: Iterable[Path]) -> list[tuple[str, Path]]:
@@ -294,40 +113,175 @@ def unique_names(paths: Iterable[Path]) -> list[tuple[str, Path]]:
     return named
 
 
-def _worker_budget(sources: list[SourceNotebook], timeout: float) -> float:
-    """Seconds a worker may take before it is stopped: generous, a last resort only."""
-    cells = sum(1 for s in sources for c in s.cells if isinstance(c, dict)
-                and c.get("cell_type") == "code")
-    return 120.0 + 2.0 * (timeout + 5.0) * max(cells, 1) * max(len(sources), 1)
+def discover(learner: str, path: Path) -> Submission:
+    """The candidate notebooks of one submission, refusing links and special files."""
+    sub = Submission(learner, path)
+    try:
+        info = os.lstat(path)
+    except OSError:
+        sub.unreadable[""] = f"{path.name} does not exist"
+        return sub
+    if not stat.S_ISDIR(info.st_mode):
+        why = refused(path.name, info.st_mode)
+        if why:
+            sub.unreadable[""] = why
+            sub.unreadable[path.name] = why
+        else:
+            sub.candidates[path.name] = str(path)
+        return sub
+    others, nested = [], False
+    for entry in sorted(os.scandir(path), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        mode = entry.stat(follow_symlinks=False).st_mode
+        if stat.S_ISDIR(mode):
+            nested = nested or any(Path(entry.path).rglob("*.ipynb"))
+            continue
+        if entry.name.lower().endswith(".ipynb"):
+            why = refused(entry.name, mode)
+            if why:
+                sub.unreadable[entry.name] = why
+                sub.notes.append(why)
+            else:
+                sub.candidates[entry.name] = entry.path
+        else:
+            others.append(entry.name)
+    if others:
+        sub.notes.append("not notebooks, ignored: " + ", ".join(others))
+    if not sub.candidates and not sub.unreadable:
+        sub.unreadable[""] = (
+            f"no notebook directly in folder '{path.name}'"
+            + ("; pass each learner's folder (e.g. submissions/*)" if nested else "")
+            + (f" (found: {', '.join(others)})" if others else ""))
+    return sub
+
+
+# ------------------------------------------------------------------------ expected values
+
+
+def compute_expected(sources: list[SourceNotebook], secret: bytes) -> dict[str, dict]:
+    """Every check call's cases and torch's answers: ``{source: {handle: Expected}}``.
+
+    Hidden cases are drawn from a seed mixing the secret, the test cell's grade_id, the check
+    and the cell's ``seed=`` (see :mod:`.secret`).  Identical cases are computed once.
+    """
+    cache: dict[tuple[str, str], object] = {}
+
+    def answers(check, cases):
+        out = []
+        for case in cases:
+            key = (check.name, json.dumps(case, sort_keys=True))
+            if key not in cache:
+                cache[key] = check.expected(case)
+            out.append(cache[key])
+        return out
+
+    expected: dict[str, dict] = {}
+    for source in sources:
+        calls = expected[source.name] = {}
+        for cell in source.cells:
+            if cell.kind != "test":
+                continue
+            for j, call in enumerate(cell.calls):
+                check = get_check(call.check)
+                e = Expected()
+                if call.hidden:
+                    seed = hidden_seed(secret, cell.grade_id or "", call.check, call.seed)
+                    e.hidden_cases = check.cases(True, seed)
+                    e.hidden_expected = answers(check, e.hidden_cases)
+                else:
+                    e.public_cases = check.cases(False, 0)
+                    e.public_expected = answers(check, e.public_cases)
+                calls[f"{cell.grade_id}#{j}"] = e
+    return expected
+
+
+# ---------------------------------------------------------------------------- calibration
+
+
+def _source_as_submission(source: SourceNotebook) -> dict:
+    data = json.loads(source.path.read_text(encoding="utf-8"))
+    return data
+
+
+def calibrate(source: SourceNotebook, expected: dict, env: Environment, uid: int,
+              timeout: float, memory_mb: int | None) -> tuple[Limits, dict]:
+    """Grade the source's own answers with generous limits; limits for learners from what
+    that needed.  GradingError if a set-up cell fails or a test does not pass."""
+    plan = assemble(source, _source_as_submission(source))
+    generous = Limits(address_space_mb=None, memory_mb=CALIBRATION_MEMORY_MB, processes=256,
+                      cpu_seconds=3600, tmp_mb=TMP_MB)
+    grader = NotebookGrader(plan, expected, env, generous, uid, max(timeout, SETUP_TIMEOUT),
+                            max(timeout, SETUP_TIMEOUT), memory_mb, name="calibration")
+    result = grader.run()
+    if result.environment_error:
+        raise GradingError(f"{source.name} cannot be graded in this environment: "
+                           f"{result.environment_error}")
+    bad = [r for r in result.results if r.status != "passed"]
+    if bad:
+        raise GradingError(
+            f"{source.name}: the source's own answers do not pass its test "
+            f"'{bad[0].grade_id}' in the sandbox ({bad[0].status}: "
+            f"{bad[0].message.splitlines()[0] if bad[0].message else ''}); fix the source or "
+            "the environment before grading")
+    memory = grader.memory
+    vm_mb = math.ceil(memory.get("vm_peak_kb", 0) / 1024)
+    rss_mb = math.ceil(memory.get("vm_hwm_kb", 0) / 1024)
+    threads = int(memory.get("threads", 1))
+    steps = len(plan.steps)
+    limits = Limits(
+        address_space_mb=(vm_mb + memory_mb) if memory_mb else None,
+        memory_mb=(rss_mb + memory_mb + TMP_MB + 256) if memory_mb else None,
+        processes=max(32, threads + 32),
+        cpu_seconds=int(timeout * (steps + 2) + SETUP_TIMEOUT),
+        tmp_mb=TMP_MB)
+    return limits, {"vm_peak_mb": vm_mb, "rss_peak_mb": rss_mb, "threads": threads,
+                    "limits": asdict(limits)}
+
+
+# -------------------------------------------------------------------------------- workers
 
 
 class Worker:
-    """A ``python -m lrcourse.grading.worker`` process that grades submissions one by one.
+    """A ``python -m lrcourse.grading.worker`` process, grading one notebook at a time.
 
-    Requests and results are JSON lines on its stdin and stdout.  Workers live for many
-    submissions so that their start-up (importing lrcourse, which imports torch) is paid once
-    per job, not once per learner; the learners' code never runs in them, only in kernels.
+    Requests and results are JSON lines; each result must echo its request's nonce.  The
+    worker's address space is capped (a submission that expands to gigabytes when parsed
+    costs only this worker), its stdout is private to this pipe.
     """
 
     def __init__(self) -> None:
         self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
-        self.proc = subprocess.Popen([sys.executable, "-m", "lrcourse.grading.worker"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self._stderr, text=True, encoding="utf-8")
+        argv = ["prlimit", f"--as={WORKER_MEMORY_MB * 2**20}:unlimited", "--core=0", "--",
+                sys.executable, "-m", "lrcourse.grading.worker"]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self._stderr, text=True, encoding="utf-8",
+                                     start_new_session=True)
         self._lines: queue.SimpleQueue = queue.SimpleQueue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def configure(self, setup: dict) -> None:
+        """The run's set-up (sources, expected values, limits, sandbox): the first line."""
+        try:
+            self._send(setup)
+        except OSError:
+            pass  # a worker that died at start: its first job reports it and replaces it
+
+    def _send(self, message: dict) -> None:
+        self.proc.stdin.write(json.dumps(message) + "\n")
+        self.proc.stdin.flush()
 
     def _read(self) -> None:
         for line in self.proc.stdout:
             self._lines.put(line)
-        self._lines.put(None)  # end of file: the worker has exited
+        self._lines.put(None)
 
-    def grade(self, request: dict, budget: float) -> tuple[dict | None, str]:
-        """Send one request; return ``(result, "")``, or ``(None, why)`` if the worker failed
-        (it is then unusable: stop it)."""
+    def grade(self, job: dict, budget: float) -> tuple[dict | None, str]:
+        """Send one job; ``(result, "")`` or ``(None, why)`` (the worker is then unusable)."""
+        nonce = secrets.token_hex(12)
         try:
-            self.proc.stdin.write(json.dumps(request) + "\n")
-            self.proc.stdin.flush()
+            self._send({**job, "nonce": nonce})
         except OSError:
             return None, self._failure("the grading worker exited")
         try:
@@ -337,90 +291,208 @@ class Worker:
         if line is None:
             return None, self._failure("the grading worker exited")
         try:
-            return json.loads(line), ""
+            reply = json.loads(line)
         except ValueError:
             return None, self._failure("the grading worker answered nonsense")
+        if not isinstance(reply, dict) or reply.get("nonce") != nonce:
+            return None, self._failure("the grading worker answered another request")
+        return reply.get("result"), ""
 
     def _failure(self, what: str) -> str:
-        self.stop()
-        self._stderr.seek(0)
-        tail = self._stderr.read().strip().splitlines()[-1:]
+        self._terminate()
+        try:
+            self._stderr.seek(0)
+            tail = self._stderr.read().strip().splitlines()[-1:]
+        except (OSError, ValueError):
+            tail = []
+        self._release()
         return f"{what} ({tail[0]})" if tail else what
 
     def stop(self) -> None:
-        """End the worker: SIGTERM (it shuts its kernel down), then SIGKILL if it lingers."""
+        """End the worker: SIGTERM (it closes its sandboxes), then SIGKILL if it lingers."""
+        self._terminate()
+        self._release()
+
+    def _terminate(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
 
     def close(self) -> None:
-        """Let the worker finish: no more requests (end of its stdin)."""
+        """Let the worker finish (end of its input), then release its pipes and files."""
         try:
             self.proc.stdin.close()
             self.proc.wait(timeout=30)
         except (OSError, subprocess.TimeoutExpired):
             self.stop()
-        self._stderr.close()
+        self._release()
+
+    def _release(self) -> None:
+        self._reader.join(timeout=5)
+        for stream in (self.proc.stdin, self.proc.stdout, self._stderr):
+            try:
+                stream.close()
+            except (OSError, ValueError):
+                pass
 
 
-def _failed(name: str, path: Path, sources: list[SourceNotebook], reason: str) -> LearnerResult:
-    """All zeros for ``name``, with ``reason``: what a learner gets if grading itself failed."""
-    result = LearnerResult(name, str(path), notes=[reason])
-    for nb in sources:
-        result.results += [TestResult(gid, nb.name, 0.0, pts, "not run", reason)
-                           for gid, pts in nb.tests]
-    return result
+def _budget(source: SourceNotebook, timeout: float) -> float:
+    """Seconds a worker may take for one notebook: generous, a last resort only."""
+    steps = len(source.cells) + sum(len(c.calls) for c in source.cells if c.kind == "test")
+    groups = len({c.group for c in source.cells})
+    return 120.0 + (SETUP_TIMEOUT + (timeout + 10.0) * steps) * (groups + 1)
 
 
-def grade_all(submissions: Iterable[Path | str], source: Path | str, jobs: int = 1,
-              timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None = DEFAULT_MEMORY_MB,
-              on_done: Callable[[LearnerResult], None] | None = None) -> list[LearnerResult]:
-    """Grade every submission in worker processes, ``jobs`` at a time.
+def _not_run(source: SourceNotebook, reason: str, status: str = "not run") -> NotebookResult:
+    return NotebookResult(source.name, [TestResult(gid, source.name, 0.0, pts, status, reason)
+                                        for gid, pts in source.tests], [reason])
 
-    Whatever happens to a worker (it dies, hangs past a generous budget, answers nonsense),
-    its learner still gets a result, all zeros with the reason, and a fresh worker takes
-    over.  Results come back sorted by learner name.
+
+# ------------------------------------------------------------------------------- the run
+
+
+def grade_all(submissions: Iterable[Path | str], source: Path | str, *, secret: bytes,
+              jobs: int = 1, timeout: float = DEFAULT_TIMEOUT,
+              memory_mb: int | None = DEFAULT_MEMORY_MB, library_calls: str = "flag",
+              no_sandbox: bool = False, on_status: Callable[[str], None] | None = None,
+              on_done: Callable[[str, NotebookResult], None] | None = None,
+              on_total: Callable[[int], None] | None = None) -> GradingRun:
+    """Grade every submission (see the module doc); results sorted by learner name.
+
+    Raises :class:`~lrcourse.grading.source.SourceError`,
+    :class:`~lrcourse.grading.sandbox.SandboxUnavailable` or :class:`GradingError` when the
+    run cannot start; once learners are being graded, every one of them gets a result.
     """
+    say = on_status or (lambda text: None)
     source = Path(source).resolve()
     sources = find_sources(source)
-    named = unique_names(Path(p) for p in submissions)
-    budget = _worker_budget(sources, timeout)
-    idle: queue.SimpleQueue = queue.SimpleQueue()
-    started: list[Worker] = []
+    env = Environment.detect(no_sandbox=no_sandbox)
+    if env.cgroups is not None:
+        env.cgroups.start()
+    uid_base = Environment.scratch_uid()
+    uids = iter(range(uid_base, uid_base + 10**8))
+    workers: list[Worker] = []
+    try:
+        say(env.describe())
+        # Start-up, overlapped: the workers boot, torch computes the expected values and the
+        # calibration sandboxes run their cells, all at once; the calibrations wait for the
+        # expected values only when they judge their first reply.
+        workers = [Worker() for _ in range(max(1, jobs))]
+        say("computing expected values with torch and calibrating the sandbox on "
+            f"{len(sources)} source notebook(s) ...")
+        limits: dict[str, Limits] = {}
+        calibration: dict[str, dict] = {}
+        with ThreadPoolExecutor(max_workers=max(1, jobs) + 1) as pool:
+            later = pool.submit(compute_expected, sources, secret)
+            futures = {pool.submit(calibrate, s, _Later(later, s.name), env, next(uids),
+                                   timeout, memory_mb): s for s in sources}
+            for future in as_completed(futures):
+                s = futures[future]
+                limits[s.name], calibration[s.name] = future.result()
+            expected = later.result()
+        named = unique_names(Path(p) for p in submissions)
+        subs = [discover(name, path) for name, path in named]
+        setup = {"source": str(source), "timeout": timeout, "setup_timeout":
+                 max(timeout, SETUP_TIMEOUT), "memory_mb": memory_mb,
+                 "expected": {n: {h: e.to_json() for h, e in calls.items()}
+                              for n, calls in expected.items()},
+                 "limits": {n: asdict(lim) for n, lim in limits.items()},
+                 "environment": _environment_json(env)}
+        todo = []
+        for sub in subs:
+            for s in sources:
+                same = {n: p for n, p in sub.candidates.items() if n == Path(s.name).name}
+                todo.append((sub, s, {"learner": sub.learner, "source": s.name,
+                                      "candidates": same or sub.candidates,
+                                      "unreadable": sub.unreadable, "uid": next(uids)}))
+        if on_total:
+            on_total(len(todo))
+        done = _run_jobs(todo, setup, workers, timeout, on_done)
+    finally:
+        for worker in workers:
+            worker.close()
+        if env.cgroups is not None:
+            env.cgroups.finish()
+        env.close()
+    learners = [_merge(sub, sources, done, library_calls) for sub in subs]
+    errors = sorted({r.environment_error for r in done.values() if r.environment_error})
+    last_uid = next(uids) - 1
+    cpu = sum(float(r.stats.get("sandbox_cpu_seconds", 0.0)) for r in done.values())
+    return GradingRun(learners, sources, env.describe(), errors, calibration,
+                      (uid_base, last_uid) if env.as_root and env.mode == "bwrap" else (0, -1),
+                      cpu)
+
+
+def _environment_json(env: Environment) -> dict:
+    from .worker import environment_to_json
+
+    return environment_to_json(env)
+
+
+class _Later:
+    """One source's expected values, from a computation that may not have finished yet."""
+
+    def __init__(self, future, name: str):
+        self.future, self.name = future, name
+
+    def __getitem__(self, handle: str) -> Expected:
+        return self.future.result()[self.name][handle]
+
+
+def _run_jobs(todo, setup, workers: list[Worker], timeout,
+              on_done) -> dict[tuple[str, str], NotebookResult]:
+    """Grade every job, each worker taking the next one when free; ``{(learner, source):
+    result}``.  A worker that fails is replaced by a fresh one."""
+    work: queue.SimpleQueue = queue.SimpleQueue()
+    for item in todo:
+        work.put(item)
+    results: dict[tuple[str, str], NotebookResult] = {}
     lock = threading.Lock()
 
-    def grade_one(name: str, path: Path) -> LearnerResult:
-        try:
-            worker = idle.get_nowait()
-        except queue.Empty:
-            worker = Worker()
+    def serve(slot: int) -> None:
+        worker = workers[slot]
+        worker.configure(setup)
+        while True:
+            try:
+                sub, source, job = work.get_nowait()
+            except queue.Empty:
+                return
+            data, why = worker.grade(job, _budget(source, timeout))
+            if data is None:
+                worker.stop()
+                worker = workers[slot] = Worker()
+                worker.configure(setup)
+                result = _not_run(source, f"grading this notebook failed: {why}")
+            elif "internal_error" in data:
+                result = _not_run(source, f"internal grading error: {data['internal_error']}")
+            else:
+                result = NotebookResult.from_json(data)
             with lock:
-                started.append(worker)
-        request = {"submission": str(path), "learner": name, "source": str(source),
-                   "timeout": timeout, "memory_mb": memory_mb}
-        data, why = worker.grade(request, budget)
-        if data is None:
-            worker.stop()
-            return _failed(name, path, sources, why)
-        idle.put(worker)
-        return LearnerResult.from_json(data)
+                results[(sub.learner, source.name)] = result
+            if on_done:
+                on_done(sub.learner, result)
 
-    results: dict[str, LearnerResult] = {}
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(grade_one, name, path.resolve()): name
-                       for name, path in named}
-            for future in as_completed(futures):
-                result = future.result()
-                result.learner = futures[future]
-                results[result.learner] = result
-                if on_done:
-                    on_done(result)
-    finally:
-        for worker in started:
-            worker.close()
-    return [results[name] for name, _ in named]
+    with ThreadPoolExecutor(max_workers=len(workers)) as pool:
+        for future in [pool.submit(serve, slot) for slot in range(len(workers))]:
+            future.result()
+    return results
+
+
+def _merge(sub: Submission, sources: list[SourceNotebook],
+           done: dict[tuple[str, str], NotebookResult], library_calls: str) -> LearnerResult:
+    result = LearnerResult(sub.learner, str(sub.path), notes=list(sub.notes))
+    for s in sources:
+        nb = done[(sub.learner, s.name)]
+        for note in nb.notes:
+            if note not in result.notes:
+                result.notes.append(note)
+        for test in nb.results:
+            if test.flags and library_calls == "zero" and test.status == "passed":
+                test.points, test.status = 0.0, "flagged"
+                test.message = f"scored 0 (graded with --library-calls zero): {test.flags[0]}"
+            result.results.append(test)
+    return result

@@ -1,316 +1,494 @@
-"""Run the assembled cells in a kernel of their own, with time, memory and output limits.
+"""Start the runner (:mod:`lrcourse.grading.runner`) in a sandbox and talk to it.
 
-Each notebook is run by a fresh IPython kernel started through :mod:`lrcourse.grading.limits`,
-so its address space (``memory_mb``) and file sizes are capped before it runs anything.  The
-kernel's working directory is an empty temporary folder, its environment pins hashing and
-thread counts (same results on every run), and it has no stdin (``input()`` fails at once).
+The sandbox is Debian's bubblewrap (``bwrap``), the sandbox Flatpak uses.  Each notebook gets:
 
-Every cell has a wall-clock limit (``timeout`` seconds).  What can go wrong, and what happens:
+* its own **user, PID, IPC, network, UTS** (and, where possible, cgroup) namespaces, no
+  further user namespaces inside (``--disable-userns``), a new session (no terminal to
+  inject keystrokes into), and it dies with the grader (``--die-with-parent``);
+* **its own host uid** when the grader runs as root: ``setpriv`` drops to a uid taken from a
+  range no account uses, one per notebook, before bubblewrap builds the namespaces; so
+  learners never share a uid with each other or with the grader (as a normal user, every
+  sandbox runs under the grader's uid, isolated by the namespaces only: see :func:`describe`);
+* a **file system** of read-only binds of exactly what Python needs: ``/usr`` (and the
+  ``/lib`` links), the Python installation, the virtual environment and the installed
+  ``lrcourse`` package folder.  Not the repository, not ``solutions/``, not the submissions,
+  not the output folder, not the grader's HOME.  ``/tmp`` is a private tmpfs of a fixed
+  size holding HOME and the working folder; the root and ``/dev`` are remounted read-only;
+* a **clean environment** (``--clearenv``): only the variables set in :func:`sandbox_env`;
+* the **limits** of :mod:`lrcourse.grading.limits`, for the whole process tree.
 
-* **an exception** (failed check, ``NameError``, ``MemoryError``, ``SystemExit`` from
-  ``sys.exit``): the cell is an error, the kernel goes on with the next cell;
-* **a timeout** (infinite loop): the kernel is interrupted; the cell is a timeout and the rest
-  of its exercise is skipped.  If the interrupt does not stop the code within a few seconds,
-  the kernel is killed and handled as below;
-* **a dead kernel** (``os._exit``, ``exit()``, a crash, the memory limit hit outside Python):
-  the cell is recorded, its exercise is disabled, and the notebook is run again from the top
-  in a new kernel without that exercise, so the other exercises are still graded.
+When the session ends, the outer bubblewrap process is killed: its PID namespace, and every
+process in it however detached, goes with it; the cgroup is then killed and removed as well.
 
-Output is capped per cell (text and images); the rest is dropped and the cell marked
-truncated, so a learner printing gigabytes cannot exhaust the grader.
+Without bubblewrap (``--no-sandbox``), the runner is started as a plain process with the
+same clean environment and rlimits in an empty temporary folder: for trusted submissions only.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import select
+import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from queue import Empty
+from pathlib import Path
 
-from jupyter_client import KernelManager
+from .limits import CgroupLeaf, Cgroups, Limits
+from .protocol import MAX_REPLY, FrameBuffer, ProtocolError, encode
 
-from .assemble import Cell
+INSIDE_UID = 1000
+HOME = "/tmp/home"
+WORKDIR = "/tmp/work"
+MAX_STDERR = 64 * 1024
+MAX_FOREIGN_FRAMES = 1000
+"""Frames with another nonce tolerated while waiting for one reply."""
+# The launcher, run as the grader: join the sandbox's cgroups (so that everything started from
+# here on is counted), then, if some folder to bind is out of reach of the sandbox's uid (a
+# Python under /root, say), bind it read-only into a stage folder in a private mount namespace
+# of this launch only, where that uid can reach it.  Then exec the rest: prlimit, setpriv, bwrap.
+#   sh -c LAUNCH sandbox CGROUP_PROCS_FILES STAGE_SCRIPT STAGE N SRC_1..SRC_N COMMAND...
+_LAUNCH = """
+for f in $1; do echo $$ > "$f" || exit 97; done
+script=$2; shift 2
+if [ "$2" -gt 0 ]; then
+  exec unshare --mount --propagation private -- /bin/sh -c "$script" stage "$@"
+fi
+shift 2; exec "$@"
+"""
+_STAGE = """
+stage=$1; n=$2; shift 2
+mount -t tmpfs -o mode=755,size=64k lrcourse-stage "$stage" || exit 98
+i=0
+while [ "$i" -lt "$n" ]; do
+  mkdir "$stage/$i" && mount --bind "$1" "$stage/$i" || exit 98
+  mount -o remount,bind,ro "$stage/$i" || exit 98
+  shift; i=$((i + 1))
+done
+exec "$@"
+"""
 
-MAX_TEXT_CHARS = 20_000
-"""Text (stdout, stderr, results) kept per cell."""
-MAX_IMAGES = 4
-"""PNG images kept per cell."""
-MAX_IMAGE_CHARS = 2 * 2**20
-"""Largest base64 PNG kept."""
-INTERRUPT_GRACE = 3.0
-"""Seconds an interrupted cell gets to stop before its kernel is killed."""
-STARTUP_TIMEOUT = 60.0
-"""Seconds a kernel gets to start."""
+
+class SandboxUnavailable(RuntimeError):
+    """This machine cannot run the sandbox; the message says why and what to do."""
+
+
+def sandbox_env(python: str) -> dict[str, str]:
+    """The whole environment of the runner: nothing of the grader's leaks in."""
+    return {
+        "PATH": f"{Path(python).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+        "MALLOC_ARENA_MAX": "2", "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": f"{HOME}/.config/matplotlib", "IPYTHONDIR": f"{HOME}/.ipython",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+
+
+def _python_binds() -> list[str]:
+    """Host folders the runner needs, outermost first: Python, the venv, the lrcourse package."""
+    import lrcourse
+
+    wanted = [os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
+              os.path.dirname(os.path.realpath(lrcourse.__file__))]
+    kept: list[str] = []
+    for path in sorted(set(wanted), key=len):
+        covered = path == "/usr" or path.startswith("/usr/") or any(
+            path == k or path.startswith(k + "/") for k in kept)
+        if not covered:
+            kept.append(path)
+    return kept
+
+
+def _system() -> list[tuple[str, ...]]:
+    """``/usr`` and the top-level links into it (``/lib -> usr/lib`` on merged-/usr systems)."""
+    items: list[tuple[str, ...]] = [("bind", "/usr")]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            items.append(("symlink", os.readlink(top), top))
+        elif os.path.isdir(top):
+            items.append(("bind", top))
+    if os.path.isfile("/etc/ld.so.cache"):
+        items.append(("bind", "/etc/ld.so.cache"))
+    return items
 
 
 @dataclass
-class Outcome:
-    """What running one cell produced.
+class Environment:
+    """How this machine runs sandboxes; detected once per grading run."""
 
-    ``status`` is ``"ok"``, ``"error"`` (an exception: ``ename``/``evalue``), ``"timeout"``,
-    ``"died"`` (the kernel process ended), ``"skipped"`` (not run, ``evalue`` says why) or
-    ``"not-run"`` (a missing answer or never reached).
-    """
+    mode: str                                   # "bwrap" or "none"
+    python: str = sys.executable
+    bwrap: str | None = None
+    as_root: bool = False
+    options: set[str] = field(default_factory=set)  # bwrap options this version knows
+    cgroups: Cgroups | None = None
+    cgroup_note: str = ""
+    binds: list[str] = field(default_factory=list)
+    system: list[tuple[str, ...]] = field(default_factory=list)
+    tools: dict[str, str] = field(default_factory=dict)
+    staged: list[str] = field(default_factory=list)  # binds the sandbox uid cannot reach
+    stage_dir: str | None = None
 
-    status: str = "not-run"
-    ename: str = ""
-    evalue: str = ""
-    text: str = ""
-    images: list[str] = field(default_factory=list)
-    truncated: bool = False
-    cause: int | None = None  # for "skipped": the index of the cell that made it skip
-
-
-class _LimitedKernelManager(KernelManager):
-    """A kernel manager whose kernel command starts behind the resource-limit wrapper."""
-
-    memory_mb: int | None = None
-    file_mb: int | None = None
-
-    def format_kernel_cmd(self, extra_arguments=None):  # noqa: D102 - see KernelManager
-        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f",
-                  os.path.realpath(self.connection_file),
-                  "--HistoryManager.enabled=False", "--IPKernelApp.log_level=CRITICAL"]
-        wrapper = [sys.executable, "-m", "lrcourse.grading.limits"]
-        if self.memory_mb:
-            wrapper += ["--memory-mb", str(self.memory_mb)]
-        if self.file_mb:
-            wrapper += ["--file-mb", str(self.file_mb)]
-        return wrapper + ["--"] + kernel + list(extra_arguments or [])
-
-
-def kernel_env() -> dict[str, str]:
-    """The kernel's environment: ours, with seeds and thread counts pinned."""
-    env = dict(os.environ)
-    env.update({
-        "PYTHONHASHSEED": "0",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MALLOC_ARENA_MAX": "2",  # fewer per-thread malloc arenas: less address space
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "PYTHONWARNINGS": "ignore::DeprecationWarning",
-    })
-    env.pop("MPLBACKEND", None)  # the kernel's inline backend captures figures as PNG
-    return env
-
-
-class Kernel:
-    """One limited kernel process and a blocking client to it."""
-
-    def __init__(self, workdir: str, memory_mb: int | None, file_mb: int | None = 64):
-        # Local sockets (files in a private folder) rather than TCP: no port races between
-        # kernels started in parallel, and nothing listening on the network.
-        self._sockets = tempfile.TemporaryDirectory(prefix="lrcourse-kernel-")
-        self.km = _LimitedKernelManager(transport="ipc",
-                                        ip=os.path.join(self._sockets.name, "kernel"))
-        self.km.memory_mb = memory_mb
-        self.km.file_mb = file_mb
-        self.km.start_kernel(cwd=workdir, env=kernel_env())
-        self.kc = self.km.client()
-        self.kc.start_channels()
+    @classmethod
+    def detect(cls, no_sandbox: bool = False, use_cgroups: bool = True) -> Environment:
+        """The sandbox this machine offers; SandboxUnavailable (with what to do) if none."""
+        as_root = os.geteuid() == 0
+        cgroups, note = Cgroups.detect() if use_cgroups else (None, "cgroups not used")
+        tools = {name: shutil.which(name) or "" for name in
+                 ("prlimit", "setpriv", "bwrap", "unshare", "mount")}
+        if not tools["prlimit"]:
+            raise SandboxUnavailable("prlimit (util-linux) is missing: it sets the limits")
+        if no_sandbox:
+            env = cls("none", as_root=as_root, cgroups=cgroups, cgroup_note=note, tools=tools)
+        else:
+            if not tools["bwrap"]:
+                raise SandboxUnavailable(
+                    "bubblewrap (bwrap) is not installed, so learner code cannot be sandboxed. "
+                    "Install it (Debian/Ubuntu: apt-get install bubblewrap), or pass "
+                    "--no-sandbox to grade trusted submissions without a sandbox.")
+            if as_root and not tools["setpriv"]:
+                raise SandboxUnavailable("setpriv (util-linux) is missing: as root it gives "
+                                         "each sandbox its own uid")
+            helptext = subprocess.run([tools["bwrap"], "--help"], capture_output=True,
+                                      text=True).stdout
+            options = {word for word in helptext.split() if word.startswith("--")}
+            missing = {"--unshare-user", "--die-with-parent", "--clearenv", "--size", "--perms",
+                       "--remount-ro"} - options
+            if missing:
+                raise SandboxUnavailable(f"this bubblewrap is too old (no {sorted(missing)})")
+            env = cls("bwrap", bwrap=tools["bwrap"], as_root=as_root, options=options,
+                      cgroups=cgroups, cgroup_note=note, binds=_python_binds(),
+                      system=_system(), tools=tools)
+            if as_root:
+                env.staged = [p for p in env.binds if not _reachable_by_others(p)]
+                if env.staged:
+                    if not (tools["unshare"] and tools["mount"]):
+                        raise SandboxUnavailable(
+                            f"{env.staged[0]} cannot be read by other users, and unshare/mount "
+                            "(util-linux) are missing to bind it for the sandbox")
+                    env.stage_dir = tempfile.mkdtemp(prefix="lrcourse-stage-")
+                    os.chmod(env.stage_dir, 0o755)
         try:
-            self.kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
-        except RuntimeError:
-            self.shutdown()
+            env._smoke_test()
+        except BaseException:
+            env.close()
             raise
+        return env
 
-    def alive(self) -> bool:
-        """Whether the kernel process is still running."""
-        return self.km.is_alive()
+    def close(self) -> None:
+        """Remove what :meth:`detect` and the sessions made on the host (cgroups, stage)."""
+        if self.cgroups is not None:
+            self.cgroups.finish()
+        if self.stage_dir:
+            shutil.rmtree(self.stage_dir, ignore_errors=True)
+            self.stage_dir = None
 
-    def execute(self, code: str, timeout: float) -> tuple[Outcome, bool]:
-        """Run ``code``; return its outcome and whether the kernel is still usable."""
-        out = Outcome(status="ok")
-        collector = _Collector(out)
-        msg_id = self.kc.execute(code, store_history=False, allow_stdin=False,
-                                 stop_on_error=False)
+    def _smoke_test(self) -> None:
+        """Start one sandbox with a trivial command; SandboxUnavailable with its error."""
+        argv, fds, env, cwd = self.command(Limits(address_space_mb=None, memory_mb=None),
+                                           uid=self.scratch_uid(), leaf=None,
+                                           program=["-c", "import sys"])
+        try:
+            done = subprocess.run(argv, pass_fds=fds, env=env, cwd=cwd, capture_output=True,
+                                  text=True, timeout=60)
+        finally:
+            for fd in fds:
+                os.close(fd)
+            if cwd and self.mode == "none":
+                shutil.rmtree(cwd, ignore_errors=True)
+        if done.returncode != 0:
+            detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise SandboxUnavailable(
+                f"bubblewrap cannot start a sandbox here ({detail}). It needs unprivileged user "
+                "namespaces (sysctl kernel.unprivileged_userns_clone=1, or a container run "
+                "with them allowed); or pass --no-sandbox for trusted submissions only.")
+
+    @staticmethod
+    def scratch_uid() -> int:
+        return 1_000_000_000 + secrets.randbelow(1_000_000_000)
+
+    def describe(self) -> str:
+        """One sentence for the terminal and every feedback page: what isolated the code."""
+        if self.mode == "none":
+            return ("NOT SANDBOXED: this notebook was graded with --no-sandbox; its code ran "
+                    "with the grader's rights (limits on time and memory only).")
+        who = ("its own user id (never shared with other learners or the grader)"
+               if self.as_root else
+               "namespaces only: the grader was not run as root, so every sandbox shares the "
+               "grader's user id")
+        tree = ("memory, process and CPU limits for the whole process tree (cgroups)"
+                if self.cgroups else
+                "per-process memory limits and a process count (no cgroups here)")
+        return (f"Graded in a bubblewrap sandbox: no network, a read-only view of Python and "
+                f"lrcourse only, a private size-capped /tmp, {tree}, {who}.")
+
+    # ------------------------------------------------------------------------------ argv
+
+    def command(self, limits: Limits, uid: int, leaf: CgroupLeaf | None,
+                program: list[str] | None = None):
+        """``(argv, fds to pass, environment of the launcher, cwd)`` for one sandbox."""
+        program = program or ["-m", "lrcourse.grading.runner"]
+        flags = ["-s"] + (["-P"] if sys.version_info >= (3, 11) else [])
+        python = [self.python, *flags, *program]
+        fds: list[int] = []
+        launcher_env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        argv: list[str] = []
+        staged = self.staged if self.mode == "bwrap" else []
+        if leaf is not None or staged:
+            argv += ["/bin/sh", "-c", _LAUNCH, "sandbox",
+                     " ".join(leaf.procs_files) if leaf else "", _STAGE, self.stage_dir or "-",
+                     str(len(staged)), *staged]
+        count = self.as_root and self.mode == "bwrap"
+        if not count:
+            # one uid for every sandbox and the grader: cap the number of processes above what
+            # this uid already runs
+            limits = _with_processes(limits, _processes_of(os.getuid()) + limits.processes)
+        argv += [self.tools["prlimit"], *limits.prlimit_args(True), "--"]
+        if self.mode == "none":
+            cwd = tempfile.mkdtemp(prefix="lrcourse-nosandbox-")
+            env = sandbox_env(self.python)
+            env.update(HOME=cwd, TMPDIR=cwd, MPLCONFIGDIR=f"{cwd}/.mpl", IPYTHONDIR=f"{cwd}/.ip")
+            return argv + python, fds, env, cwd
+        if self.as_root:
+            argv += [self.tools["setpriv"], f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                     "--"]
+        argv += [self.bwrap, "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net",
+                 "--unshare-uts"]
+        if "--unshare-cgroup-try" in self.options:
+            argv.append("--unshare-cgroup-try")
+        argv += ["--die-with-parent", "--new-session"]
+        if "--disable-userns" in self.options:
+            argv.append("--disable-userns")
+        argv += ["--uid", str(INSIDE_UID), "--gid", str(INSIDE_UID), "--hostname", "sandbox",
+                 "--clearenv"]
+        for key, value in sandbox_env(self.python).items():
+            argv += ["--setenv", key, value]
+        for item in self.system:
+            if item[0] == "symlink":
+                argv += ["--symlink", item[1], item[2]]
+            else:
+                argv += ["--ro-bind", item[1], item[1]]
+        argv += ["--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
+                 "--dir", HOME, "--dir", WORKDIR, "--chdir", WORKDIR]
+        # after /tmp is mounted: a checkout under /tmp (a CI's fresh clone) stays visible
+        for path in self.binds:
+            if path in staged:
+                argv += ["--ro-bind", f"{self.stage_dir}/{staged.index(path)}", path]
+            else:
+                argv += ["--ro-bind", path, path]
+        argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--"]
+        return argv + python, fds, launcher_env, None
+
+def _reachable_by_others(path: str) -> bool:
+    """Whether a user other than the owner can reach and list ``path`` (o+x on every folder
+    above it, o+rx on it)."""
+    parts = Path(path).parts
+    for i in range(1, len(parts) + 1):
+        try:
+            mode = os.stat(Path(*parts[:i])).st_mode
+        except OSError:
+            return False
+        if not mode & 0o001 or (i == len(parts) and not mode & 0o004):
+            return False
+    return True
+
+
+def _processes_of(uid: int) -> int:
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def _with_processes(limits: Limits, processes: int) -> Limits:
+    from dataclasses import replace
+
+    return replace(limits, processes=processes)
+
+
+# ---------------------------------------------------------------------------------- sessions
+
+
+@dataclass
+class Reply:
+    """What came back for one request: ``status`` is ``ok`` (``data`` holds the reply),
+    ``timeout``, ``died`` (the sandbox ended) or ``broken`` (it broke the protocol)."""
+
+    status: str
+    data: dict = field(default_factory=dict)
+    detail: str = ""
+
+
+class Session:
+    """One running sandbox, spoken to one request at a time."""
+
+    def __init__(self, env: Environment, limits: Limits, uid: int, name: str = "nb"):
+        self.env, self.limits = env, limits
+        self.leaf = None
+        if env.cgroups is not None:
+            self.leaf = env.cgroups.leaf(f"{name}-{secrets.token_hex(3)}")
+            self.leaf.set_limits(limits.memory_mb, limits.processes)
+        argv, fds, launcher_env, self._cwd = env.command(limits, uid, self.leaf)
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, pass_fds=fds, env=launcher_env,
+                                         cwd=self._cwd, start_new_session=True)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            os.set_blocking(stream.fileno(), False)
+        self.frames = FrameBuffer(MAX_REPLY)
+        self.stderr = bytearray()
+        self.dead = False
+        self.started = time.monotonic()
+
+    def request(self, message: dict, timeout: float) -> Reply:
+        """Send ``message`` with a fresh nonce; wait up to ``timeout`` s for its reply."""
+        if self.dead:
+            return Reply("died", detail="the sandbox had already ended")
+        nonce = secrets.token_hex(12)
+        pending = memoryview(encode({**message, "nonce": nonce}))
         deadline = time.monotonic() + timeout
+        out, err, inp = (self.proc.stdout.fileno(), self.proc.stderr.fileno(),
+                         self.proc.stdin.fileno())
+        foreign = 0
         while True:
+            try:
+                frame = self.frames.next_frame()
+            except ProtocolError as exc:
+                return self._broken(str(exc))
+            if frame is not None:
+                if frame.get("nonce") == nonce and not pending:
+                    return Reply("ok", frame)
+                foreign += 1  # a reply to nothing: forged or stale, never used
+                if foreign > MAX_FOREIGN_FRAMES:
+                    return self._broken("too many frames that answer no request")
+                continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return self._after_timeout(msg_id, out, collector)
-            try:
-                msg = self.kc.get_iopub_msg(timeout=min(remaining, 0.5))
-            except Empty:
-                if not self.alive():
-                    out.status = "died"
-                    return out, False
-                continue
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            if collector.add(msg):
-                break
-        reply = self._shell_reply(msg_id, 5.0)
-        if reply is not None and reply["content"].get("status") == "error":
-            out.status = "error"
-            out.ename = out.ename or reply["content"].get("ename", "")
-            out.evalue = out.evalue or reply["content"].get("evalue", "")
-        elif out.ename:
-            out.status = "error"
-        return out, True
+                return Reply("timeout")
+            readers = [out, err]
+            writers = [inp] if pending else []
+            ready_r, ready_w, _ = select.select(readers, writers, [], min(remaining, 1.0))
+            if inp in ready_w:
+                try:
+                    pending = pending[os.write(inp, pending):]
+                except BlockingIOError:
+                    pass
+                except (BrokenPipeError, OSError):
+                    return self._died()
+            if err in ready_r:
+                chunk = self._read(err)
+                if chunk and len(self.stderr) < MAX_STDERR:
+                    self.stderr += chunk[:MAX_STDERR - len(self.stderr)]
+            if out in ready_r:
+                chunk = self._read(out)
+                if chunk == b"":
+                    return self._died()
+                if chunk:
+                    self.frames.feed(chunk)
 
-    def _shell_reply(self, msg_id: str, timeout: float):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                reply = self.kc.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
-            except Empty:
-                return None
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                return reply
-        return None
+    @staticmethod
+    def _read(fd: int) -> bytes | None:
+        try:
+            return os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return b""
 
-    def _after_timeout(self, msg_id: str, out: Outcome, collector: "_Collector"):
-        """Interrupt the running cell; the kernel stays usable if it stops in time."""
-        out.status = "timeout"
+    def _died(self) -> Reply:
+        self.dead = True
         try:
-            self.km.interrupt_kernel()
-        except Exception:  # noqa: BLE001 - a kernel that cannot be interrupted is killed
-            return out, False
-        deadline = time.monotonic() + INTERRUPT_GRACE
-        while time.monotonic() < deadline:
-            try:
-                msg = self.kc.get_iopub_msg(timeout=0.2)
-            except Empty:
-                if not self.alive():
-                    return out, False
-                continue
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            if collector.add(msg, keep_error=False):
-                self._shell_reply(msg_id, 1.0)
-                return out, True
-        return out, False
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        oom = self.leaf.oom_kills() if self.leaf is not None else 0
+        detail = "oom" if oom else f"exit status {code}"
+        return Reply("died", detail=detail)
 
-    def shutdown(self) -> None:
-        """Kill the kernel and anything it started (its whole process group)."""
-        try:
-            self.kc.stop_channels()
-        except Exception:  # noqa: BLE001
-            pass
-        pid = None
-        try:
-            pid = self.km.provisioner.pid if self.km.provisioner else None
-        except Exception:  # noqa: BLE001
-            pass
-        try:
-            self.km.shutdown_kernel(now=True)
-        except Exception:  # noqa: BLE001
-            pass
-        if pid:
+    def _broken(self, why: str) -> Reply:
+        self.dead = True
+        return Reply("broken", detail=why)
+
+    def stderr_text(self) -> str:
+        return self.stderr.decode("utf-8", "replace")
+
+    def close(self) -> bool:
+        """End the sandbox and everything in it; return whether memory ran out in it.
+
+        bubblewrap's init (the PID namespace's first process) is killed from outside: the
+        kernel then kills every other process of the namespace, however detached, and the
+        outer bubblewrap reaps the init and exits (so nothing is left for the system's init to
+        adopt).  Then the cgroup, and the outer bubblewrap itself, are killed whatever is left.
+        (Not waiting for a clean exit saves a second per notebook once torch is loaded; the
+        runner has already reported its CPU time.)
+        """
+        self.dead = True
+        if self.proc.poll() is None:
+            if self.env.mode == "bwrap":
+                targets = _children(self.proc.pid)
+            else:  # no sandbox: the runner is the process itself
+                targets = [self.proc.pid]
+            for target in targets:
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             try:
-                os.killpg(pid, signal.SIGKILL)  # the kernel runs in a session of its own
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        oom = False
+        if self.leaf is not None:
+            oom = self.leaf.oom_kills() > 0
+            self.leaf.remove()
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        try:
-            self.km.cleanup_resources()
-        except Exception:  # noqa: BLE001
-            pass
-        self._sockets.cleanup()
-
-
-class _Collector:
-    """Gathers a cell's iopub messages into an :class:`Outcome`, within the output caps."""
-
-    def __init__(self, out: Outcome):
-        self.out = out
-
-    def add(self, msg: dict, keep_error: bool = True) -> bool:
-        """Take one message; return True when the cell has finished (kernel idle)."""
-        kind = msg.get("msg_type")
-        content = msg.get("content", {})
-        if kind == "status":
-            return content.get("execution_state") == "idle"
-        if kind == "stream":
-            self._text(content.get("text", ""))
-        elif kind in ("display_data", "execute_result"):
-            data = content.get("data", {})
-            png = data.get("image/png")
-            if isinstance(png, str):
-                if len(self.out.images) < MAX_IMAGES and len(png) <= MAX_IMAGE_CHARS:
-                    self.out.images.append(png.replace("\n", ""))
-                else:
-                    self.out.truncated = True
-            elif kind == "execute_result" and isinstance(data.get("text/plain"), str):
-                self._text(data["text/plain"] + "\n")
-        elif kind == "error" and keep_error:
-            self.out.ename = content.get("ename", "")
-            self.out.evalue = content.get("evalue", "")[:MAX_TEXT_CHARS]
-        elif kind == "clear_output":
-            self.out.text = ""
-        return False
-
-    def _text(self, text: str) -> None:
-        room = MAX_TEXT_CHARS - len(self.out.text)
-        if len(text) > room:
-            self.out.truncated = True
-            text = text[:max(room, 0)]
-        self.out.text += text
-
-
-def run_cells(cells: list[Cell], timeout: float, memory_mb: int | None,
-              file_mb: int | None = 64) -> list[Outcome]:
-    """Run ``cells`` in order in limited kernels; one :class:`Outcome` per cell.
-
-    Answer cells marked missing, and everything else in their exercise, are not run.  A
-    timeout or a dead kernel disables the rest of that cell's exercise (or, for a set-up cell
-    before the first answer, the rest of the notebook); after a dead kernel the notebook
-    restarts from the top without the disabled cells.  Each restart disables at least one
-    more cell, so this ends.
-    """
-    outcomes = [Outcome() for _ in cells]
-    disabled: dict[int, Outcome] = {}
-    missing_groups = {c.group for c in cells if c.kind == "answer" and c.missing}
-    for i, cell in enumerate(cells):
-        if cell.group in missing_groups and cell.kind in ("answer", "test"):
-            disabled[i] = Outcome(status="not-run")
-    scratch = tempfile.TemporaryDirectory(prefix="lrcourse-grade-", ignore_cleanup_errors=True)
-    with scratch as workdir:
-        while True:
-            restart = False
             try:
-                kernel = Kernel(workdir, memory_mb, file_mb)
-            except Exception as exc:  # noqa: BLE001 - reported on every cell
-                for i in range(len(cells)):
-                    if i not in disabled:
-                        outcomes[i] = Outcome(
-                            status="died", ename=type(exc).__name__,
-                            evalue=f"the grading kernel did not start ({exc}); is the memory "
-                                   "limit too low?")
-                break
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
-                for i, cell in enumerate(cells):
-                    if i in disabled:
-                        continue
-                    if not cell.source.strip():
-                        outcomes[i] = Outcome(status="ok")
-                        continue
-                    outcome, usable = kernel.execute(cell.source, timeout)
-                    outcomes[i] = outcome
-                    if outcome.status in ("timeout", "died") or not usable:
-                        _disable_after(cells, i, outcome, disabled)
-                    if not usable:
-                        restart = True
-                        break
-            finally:
-                kernel.shutdown()
-            if not restart:
-                break
-    for i, outcome in disabled.items():
-        if outcomes[i].status == "not-run":
-            outcomes[i] = outcome
-    return outcomes
+                stream.close()
+            except OSError:
+                pass
+        if self._cwd:
+            shutil.rmtree(self._cwd, ignore_errors=True)
+        return oom
 
 
-def _disable_after(cells: list[Cell], i: int, outcome: Outcome,
-                   disabled: dict[int, Outcome]) -> None:
-    """Disable cell ``i`` (keeping its outcome) and the later cells of its exercise."""
-    disabled[i] = outcome
-    group = cells[i].group
-    for j in range(i + 1, len(cells)):
-        if group is None or cells[j].group == group:
-            disabled.setdefault(j, Outcome(status="skipped", cause=i))
+def _children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (for bubblewrap: its init in the new PID namespace)."""
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
+                found += [int(c) for c in fh.read().split()]
+    except OSError:
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    with open(f"{entry.path}/stat", encoding="ascii", errors="replace") as fh:
+                        if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                            found.append(int(entry.name))
+                except (OSError, ValueError, IndexError):
+                    pass
+    return found
