@@ -12,13 +12,16 @@ Two stages, each naming the file that fails:
 
 1. The notebooks are checked before Sphinx sees them. A lesson must be stored with its outputs
    (every code cell has run), store no error, and keep its figures: an explorer or a plot
-   stored without its PNG, or a Markdown image whose file is missing, fails the build.
+   stored without its PNG, or a Markdown image whose file is missing (in a Markdown cell or
+   in Markdown a cell displays), fails the build.
    Exercises are stored without outputs on purpose; only their images are checked.
 2. Sphinx builds the site with warnings as errors (`-W --keep-going -n`): a link between
-   notebooks that leads nowhere, a missing image or an unknown output fails it.
+   notebooks that leads nowhere (in a Markdown cell or in a `text/markdown` output, which the
+   site reads as MyST like the cells), a missing image or an unknown output fails it.
    Sphinx gives a notebook's position as one number (10000 x cell + line); it is translated
    here to "cell N, line L": N counts cells from 1 at the top, L is the line of the cell where
-   the paragraph holding the problem starts.
+   the paragraph holding the problem starts; or to "cell N, in its output" when cell N is a
+   code cell (the problem lies in the Markdown it displays).
 
 Nothing is fetched: the site's configuration (site/conf.py) vendors MathJax from a package,
 and the theme ships its own assets.
@@ -77,22 +80,31 @@ only with Pyodide's own distribution, on neither PyPI nor npm. README.md ("The w
 gives the details; the static site (./course site) shows every explorer's stored figure."""
 
 
+def markdown_of(cell: dict) -> list[tuple[str, str]]:
+    """The Markdown a cell puts on its page, as (where, text): a Markdown cell's source, or
+    the ``text/markdown`` outputs of a code cell (``IPython.display.Markdown(...)``)."""
+    if cell.get("cell_type") == "markdown":
+        return [("", _text(cell.get("source")))]
+    return [(", in its output", _text((out.get("data") or {}).get("text/markdown")))
+            for out in cell.get("outputs") or [] if "text/markdown" in (out.get("data") or {})]
+
+
 def check_images(path: Path, nb: dict, root: Path) -> list[Problem]:
-    """Markdown images (``![...](file)`` or ``<img src=...>``) must exist beside the notebook,
-    and ``attachment:name`` images must be attached to their cell."""
+    """Markdown images (``![...](file)`` or ``<img src=...>``), in Markdown cells or in
+    Markdown outputs, must exist beside the notebook, and ``attachment:name`` images must be
+    attached to their cell."""
     rel = path.relative_to(root).as_posix()
     problems = []
     for number, cell in enumerate(nb.get("cells", []), start=1):
-        if cell.get("cell_type") != "markdown":
-            continue
-        source = _text(cell.get("source"))
-        for url in MD_IMAGE.findall(source) + HTML_IMAGE.findall(source):
-            if url.startswith("attachment:"):
-                if url[len("attachment:"):] not in (cell.get("attachments") or {}):
-                    problems.append(Problem(rel, f"cell {number}",
-                                            f"the figure {url} is not attached to the cell"))
-            elif _local(url) and not (path.parent / url.split("#")[0]).is_file():
-                problems.append(Problem(rel, f"cell {number}", f"the figure {url} is missing"))
+        for suffix, source in markdown_of(cell):
+            where = f"cell {number}{suffix}"
+            for url in MD_IMAGE.findall(source) + HTML_IMAGE.findall(source):
+                if url.startswith("attachment:"):
+                    if url[len("attachment:"):] not in (cell.get("attachments") or {}):
+                        problems.append(Problem(rel, where, f"the figure {url} is not "
+                                                            "attached to the cell"))
+                elif _local(url) and not (path.parent / url.split("#")[0]).is_file():
+                    problems.append(Problem(rel, where, f"the figure {url} is missing"))
     return problems
 
 
@@ -150,10 +162,23 @@ def check_notebooks(root: Path = ROOT) -> list[Problem]:
     return problems
 
 
-def notebook_position(match: re.Match) -> str:
-    """``x.ipynb:180004`` (myst-nb's 10000 x (cell + 1) + line) as ``x.ipynb, cell 18, line 3``."""
+def cell_types(path: Path) -> list[str]:
+    """The type of each cell of the notebook at ``path`` (empty if it cannot be read)."""
+    try:
+        return [c.get("cell_type", "") for c in json.loads(path.read_text())["cells"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+
+
+def notebook_position(match: re.Match, root: Path | None = None) -> str:
+    """``x.ipynb:180004`` (myst-nb's 10000 x (cell + 1) + line) as ``x.ipynb, cell 18, line 3``,
+    or as ``x.ipynb, cell 18, in its output`` when cell 18 of ``root / x.ipynb`` is a code cell:
+    the problem is then in Markdown the cell displays, and the line means nothing to a reader."""
     number = int(match.group(2))
     cell, line = divmod(number, 10000)
+    types = cell_types(root / match.group(1)) if root is not None else []
+    if 0 < cell <= len(types) and types[cell - 1] == "code":
+        return f"{match.group(1)}, cell {cell}, in its output"
     return f"{match.group(1)}, cell {cell}, line {max(line - 1, 1)}"
 
 
@@ -164,9 +189,10 @@ def sphinx(root: Path, out: Path, work: Path) -> tuple[int, list[str]]:
                str(root), str(out)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=root)
     lines = []
+    position = functools.partial(notebook_position, root=root)
     for line in (done.stdout + done.stderr).splitlines():
         line = line.replace(f"{root}/", "")
-        lines.append(SPHINX_NOTEBOOK_LINE.sub(notebook_position, line))
+        lines.append(SPHINX_NOTEBOOK_LINE.sub(position, line))
     return done.returncode, [ln for ln in lines if ln.strip()]
 
 

@@ -67,6 +67,10 @@ nb_output_stderr = "warn"  # a lesson is stored free of stderr; if one is not, t
 # needs a kernel), and no widget JavaScript is loaded from a CDN.
 nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
 nb_ipywidgets_js = {}
+# A cell may display Markdown (IPython.display.Markdown, e.g. lesson 10's tables): such an
+# output is read as the notebook's own Markdown cells are (myst-nb's default is plain CommonMark,
+# which has no tables, no $...$ maths, and leaves a link to a notebook pointing at the .ipynb).
+nb_render_markdown_format = "myst"
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
@@ -79,6 +83,13 @@ suppress_warnings = [
 # MathJax 3 from the sphinx-mathjax-offline package (copied into _static/mathjax by
 # lrcourse_site); Sphinx's default would load it from a CDN.
 mathjax_path = "mathjax/tex-chtml.js"
+# The lessons write names as \text{final\_div}, LaTeX's way; MathJax reads \_ inside \text{} as
+# LaTeX does only with its textmacros package (without it the page shows "final\_div"), which
+# JupyterLab's MathJax loads and tex-chtml.js does not.  (myst-parser adds processHtmlClass.)
+mathjax3_config = {
+    "loader": {"load": ["[tex]/textmacros"]},
+    "tex": {"packages": {"[+]": ["textmacros"]}},
+}
 
 # ---- theme -------------------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"

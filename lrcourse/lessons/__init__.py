@@ -11,6 +11,8 @@ The library's layers (``schedules``, ``reference``, ``plots``, ``widgets``, ``ch
     cheatsheet   one representative setting of every scheduler (lesson 10)
     training_runs  figures that merge identical runs, the range test's smoothing explorer,
                  an optimizer's first step, resuming in two orders (lessons 11-14)
+    subclassing  how torch's own schedulers compute a rate, measured (lesson 15)
+    libraries    torch-class recipes for transformers' schedules, library comparisons (lesson 16)
 
 The compare helpers are re-exported, so a lesson writes
 ``from lrcourse.lessons import agree_with_torch, lr_table, side_by_side``.
