@@ -13,6 +13,11 @@ The library's layers (``schedules``, ``reference``, ``plots``, ``widgets``, ``ch
                  an optimizer's first step, resuming in two orders (lessons 11-14)
     subclassing  how torch's own schedulers compute a rate, measured (lesson 15)
     libraries    torch-class recipes for transformers' schedules, library comparisons (lesson 16)
+    swa          the SWA recipe compared over seeds, SWALR's two tempting loops (lesson 17)
+    momentum     SGD's step on a steady gradient, closed form and torch (lesson 18)
+    batchsize    the batch-size scaling rules and their measured spread (lesson 18)
+    weight_decay AdamW's decay term under a scheduler, Adam's coupled decay (lesson 18)
+    layerwise    layer-wise rate decay as parameter groups (lesson 18)
 
 The compare helpers are re-exported, so a lesson writes
 ``from lrcourse.lessons import agree_with_torch, lr_table, side_by_side``.
