@@ -51,6 +51,7 @@ external_toc_exclude_missing = False
 include_patterns = [
     "README.md",
     "docs/DEVELOPING.md",
+    "docs/grading.md",
     "notebooks/*.ipynb",
     "exercises/README.md",
     "exercises/*.ipynb",

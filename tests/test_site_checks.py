@@ -198,14 +198,12 @@ def test_binder_links():
 def copy_of_the_course(tmp_path: Path, *new_cells: dict) -> Path:
     """A copy of what the site is built from, with ``new_cells`` inserted in lesson 5 after its
     first cell; returns the copy's root."""
-    for folder in ("site", "notebooks", "exercises"):
+    for folder in ("site", "notebooks", "exercises", "docs"):
         shutil.copytree(ROOT / folder, tmp_path / folder,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     (tmp_path / "scripts").mkdir()
-    (tmp_path / "docs").mkdir()
     shutil.copy(ROOT / "scripts" / "build_site.py", tmp_path / "scripts")
     shutil.copy(ROOT / "README.md", tmp_path)
-    shutil.copy(ROOT / "docs" / "DEVELOPING.md", tmp_path / "docs")
     lesson = tmp_path / "notebooks" / "05_warm_restarts.ipynb"
     nb = json.loads(lesson.read_text())
     nb["cells"][1:1] = [{"id": f"site-test-{n}", **cell} for n, cell in enumerate(new_cells)]
