@@ -23,6 +23,11 @@ from lrcourse.checks import _core
 HIDDEN_SEED = 12345
 
 
+def flat(message: str) -> str:
+    """A message with its wrapped sentences joined back (one space between words)."""
+    return " ".join(message.split())
+
+
 def rejected(check, fn) -> CheckFailed:
     with pytest.raises(CheckFailed) as info:
         check(fn)
@@ -286,7 +291,7 @@ def test_cosine_forgetting_eta_min_message():
 
 
 def test_restarts_hint_lists_restart_epochs():
-    message = str(rejected(checks.check_warm_restarts_lr, WRONG_RESTARTS["ignores T_mult"]))
+    message = flat(str(rejected(checks.check_warm_restarts_lr, WRONG_RESTARTS["ignores T_mult"])))
     # second public case: T_0=3, T_mult=2 -> restarts at 3, 9, 21; T_mult ignored restarts at 6
     assert "T_0=3, T_mult=2" in message
     assert "first difference at epoch 4" in message
@@ -391,7 +396,7 @@ def test_cyclic_and_one_cycle_accept_correct_code(capsys):
 
 
 def test_one_cycle_message_for_ignored_three_phase():
-    message = str(rejected(checks.check_one_cycle_lr, WRONG_ONE_CYCLE["ignores three_phase"]))
+    message = flat(str(rejected(checks.check_one_cycle_lr, WRONG_ONE_CYCLE["ignores three_phase"])))
     # third public case: T=30, pct_start=0.25: the first phase ends at 6.5 and the two agree
     # up to step 6; then torch's second phase goes back to max_lr/div = 0.1 by step 13.
     assert "three_phase=True" in message
@@ -647,8 +652,8 @@ def test_train_accepts_correct_loop(capsys):
 
 
 def test_train_messages():
-    assert "called before optimizer.step()" in str(rejected(checks.check_train,
-                                                            _loop(before=True)))
+    assert "called before optimizer.step()" in flat(str(rejected(checks.check_train,
+                                                                 _loop(before=True))))
     assert "never called optimizer.step() on the optimizer it was given" in str(
         rejected(checks.check_train, _loop(new_optimizer=True)))
     # first public case: 3 epochs x 4 batches; one epoch only -> 4 steps
@@ -1001,9 +1006,10 @@ def test_the_message_names_the_mistake(check, name):
         assert "diagnosis:" not in message and not failure.mistake
     else:
         assert message.count("diagnosis:") == 1 and failure.mistake
-        line = next(line for line in message.splitlines() if "diagnosis:" in line)
-        assert public in line, message
+        diagnosis = " ".join(message.split("diagnosis:")[1].split())  # wrapped at 96 columns
+        assert public in diagnosis, message
         assert "hint:" not in message  # the generic hint gives way to the diagnosis
+        assert max(len(line) for line in message.split("diagnosis:")[1].splitlines()) <= 96
 
 
 def _constant_kinds(check) -> set[str]:
@@ -1052,9 +1058,10 @@ def test_every_mistake_description_names_no_number_or_parameter():
 def test_plateau_cut_early_and_rate_recorded_late_are_told_apart():
     # on the second public case both first differ at epoch 4 (0.05 where torch has 0.1); the
     # long plateau at the end separates them: torch cuts every 3 epochs there, ">=" every 2
-    early = str(rejected(checks.check_plateau_lrs, WRONG_PLATEAU[">= patience instead of >"]))
-    late = str(rejected(checks.check_plateau_lrs,
-                        WRONG_PLATEAU["records the rate after the update (one epoch early)"]))
+    early = flat(str(rejected(checks.check_plateau_lrs,
+                              WRONG_PLATEAU[">= patience instead of >"])))
+    late = flat(str(rejected(checks.check_plateau_lrs,
+                             WRONG_PLATEAU["records the rate after the update (one epoch early)"])))
     for message in (early, late):
         assert "first difference at epoch 4: expected 0.1, got 0.05" in message
     assert "bad_epochs >= patience" in early and "bad_epochs >= patience" not in late
@@ -1085,6 +1092,16 @@ def test_one_cycle_message_shows_the_final_values():
     # 6 and end alike (0.1 / 100 = 0.001), the largest gap is mid-way
     message = str(rejected(checks.check_one_cycle_lr, WRONG_ONE_CYCLE["ignores three_phase"]))
     assert "last value, step 29: 0.001, the same in both" in message
+
+
+def test_a_learner_who_never_cuts_sees_the_factor_at_the_end():
+    # fourth public case: 1% threshold, patience 1, factor 0.1; counting the sub-threshold
+    # improvements as improvements, the rate never leaves 0.2, while torch has cut three times
+    # by epoch 10 (0.2 * 0.1**3 = 0.0002), and the gap is as large at epoch 11
+    message = str(rejected(checks.check_plateau_lrs, WRONG_PLATEAU["threshold ignored"]))
+    assert "largest difference at epoch 10: expected 0.0002, got 0.2 (yours is 1,000x too " \
+           "high)" in message
+    assert "last value, epoch 11: expected 0.0002, got 0.2 (yours is 1,000x too high)" in message
 
 
 def test_several_mistakes_that_give_the_same_curve_are_all_named():

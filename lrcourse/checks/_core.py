@@ -18,6 +18,7 @@ import itertools
 import math
 import numbers
 import re
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -312,7 +313,7 @@ def _times(expected: float, got: float) -> str:
     if 1 / 1.05 < ratio < 1.05:
         return ""
     factor = max(ratio, 1 / ratio)
-    factor_text = f"{factor:.3g}" if factor < 1000 else \
+    factor_text = f"{factor:.3g}" if factor < 100 else \
         f"{factor:,.0f}" if factor < 1e7 else f"{factor:.2g}"
     return f" (yours is {factor_text}x too {'high' if ratio > 1 else 'low'})"
 
@@ -338,6 +339,17 @@ def difference_lines(expected: np.ndarray, got: np.ndarray, bad: np.ndarray,
     elif last not in bad:
         lines.append(f"  last value, {variable} {last}: {expected[last]:.10g}, the same in both")
     return lines
+
+
+MESSAGE_WIDTH = 96
+"""Columns a message's sentences wrap at (a notebook's error output would cut words)."""
+
+
+def paragraph(label: str, text: str) -> str:
+    """``  label: text``, wrapped between words at :data:`MESSAGE_WIDTH`, indented under it."""
+    return textwrap.fill(text, MESSAGE_WIDTH, initial_indent=f"  {label}: ",
+                         subsequent_indent="    ", break_long_words=False,
+                         break_on_hyphens=False)
 
 
 def compare_curves(
@@ -372,9 +384,9 @@ def compare_curves(
         _table(expected, got, first, variable, extra),
     ]
     if diagnosis is not None:
-        lines.append(f"  diagnosis: {diagnosis.text}")
+        lines.append(paragraph("diagnosis", diagnosis.text))
     elif hint:
-        lines.append(f"  hint: {hint}")
+        lines.append(paragraph("hint", hint))
     largest = int(bad[np.argmax(np.abs(got[bad] - expected[bad]))])
     show_overlay(expected, got, first, title=call, display=display, xlabel=variable,
                  schedule=torch_name, largest_diff=largest)

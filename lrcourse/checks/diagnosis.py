@@ -7,8 +7,13 @@ wrong implementation on the same inputs: torch's curve shifted by one epoch, a c
 ``T_max - 1``, restarts that do not grow, a OneCycleLR that ends at ``max_lr / div_factor``, a
 ReduceLROnPlateau that cuts at ``bad_epochs >= patience``, ...  Each candidate is computed from
 the case's inputs with the course's closed forms (:mod:`lrcourse.schedules`, with shifted steps
-or altered parameters), never with a formula written here.  A few recognisers look at where the
-curves differ instead (only past ``T_max``; at the restart epochs).
+or altered parameters; a few compose two closed forms, say a warm-up then a cosine that is not
+shifted), never with a formula written here.  A few recognisers look at where the curves differ
+instead (only past ``total_iters``; where the learner's curve jumps back up, i.e. restarts).
+
+The tables themselves live beside each check (``mistakes=`` of each exercise in
+:mod:`.functions`, ``MISTAKES`` in :mod:`.plateau`, :mod:`.scheduler_class` and
+:mod:`.training_check`); a check without one keeps its generic hint.
 
 Every :class:`Mistake` carries two texts:
 
@@ -92,7 +97,7 @@ Recogniser = Callable[[Curves], "str | None"]
 
 @dataclass(frozen=True)
 class Mistake:
-    """One wrong implementation: its constant ``kind`` and its ``recognise``-r (module doc)."""
+    """One wrong implementation: its constant ``kind`` and how to recognise it (module doc)."""
 
     kind: str
     recognise: Recogniser
@@ -107,11 +112,6 @@ class Diagnosis:
     text: str
 
 
-# A candidate that cannot be computed for a case (T_max - 1 = 0, a factor out of range) is just
-# not this mistake.
-_NOT_THIS = (ValueError, ArithmeticError, IndexError, KeyError, TypeError)
-
-
 def diagnose(mistakes: Sequence[Mistake], curves: Curves) -> Diagnosis | None:
     """The mistake(s) that explain the learner's curve exactly, or None.
 
@@ -122,7 +122,10 @@ def diagnose(mistakes: Sequence[Mistake], curves: Curves) -> Diagnosis | None:
         try:
             with np.errstate(all="ignore"):
                 text = mistake.recognise(curves)
-        except _NOT_THIS:
+        except Exception:  # noqa: BLE001
+            # a candidate that cannot be computed for this case (T_max - 1 = 0, a rate below
+            # eta_min) is not this mistake; and a diagnosis, like the plot, must never hide
+            # the check's message
             text = None
         if text:
             found.append((mistake, text))

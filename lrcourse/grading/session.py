@@ -18,9 +18,9 @@ A public failure gets the check's own message and overlay plot, exactly as in a 
 hidden failure says only which check and how many hidden cases failed, and in what way
 (values, an exception of a built-in type, a wrong return type; for values, the mistake the
 check recognised, a constant sentence of its table in :mod:`lrcourse.checks.diagnosis`): never
-an input, a value, a seed, a call or a word the learner's code produced.  Hidden steps come last (see
-:mod:`.assemble`), so no message a learner can read was made after their code saw a hidden
-input.
+an input, a value, a seed, a call or a word the learner's code produced.  Hidden steps come
+last (see :mod:`.assemble`), so no message a learner can read was made after their code saw a
+hidden input.
 """
 
 from __future__ import annotations
