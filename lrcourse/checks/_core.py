@@ -385,8 +385,8 @@ def compare_curves(
     ]
     if diagnosis is not None:
         lines.append(paragraph("diagnosis", diagnosis.text))
-    elif hint:
-        lines.append(paragraph("hint", hint))
+    elif hint:  # one line, as checks written before diagnoses expect
+        lines.append(f"  hint: {hint}")
     largest = int(bad[np.argmax(np.abs(got[bad] - expected[bad]))])
     show_overlay(expected, got, first, title=call, display=display, xlabel=variable,
                  schedule=torch_name, largest_diff=largest)
