@@ -202,9 +202,12 @@ class TestOrdinaryClass:
 
     def test_a_hidden_failure_says_how_many_and_nothing_else(self, graded):
         message = reasons(graded, "grace")["exp_test_more"]
+        # her exponential_lr is gamma ** (epoch + 1): the kind of mistake is named, in words
+        # that hold no value
         assert message == ("failed", "check_exponential_lr: 12 of 12 hidden cases failed (the "
-                                     "first: your values differ from PyTorch's). Hint: the "
-                                     "public cases pass, so try exponential_lr on other "
+                                     "first: your values differ from PyTorch's: the curve is "
+                                     "torch's shifted one epoch early (an off-by-one)). Hint: "
+                                     "the public cases pass, so try exponential_lr on other "
                                      "parameter values and compare with "
                                      "torch.optim.lr_scheduler.ExponentialLR.")
 

@@ -3,8 +3,10 @@
 Each ``check_*`` function takes the learner's function (or class), runs it on the public cases
 (or, with ``hidden=True``, on randomized cases drawn from ``seed``, used when grading), compares
 with :mod:`lrcourse.reference` within a tolerance, and either prints what passed or raises
-:class:`CheckFailed` (an AssertionError) with the parameters, the first step that differs,
-expected vs got, and, in a notebook, an overlay plot of both curves.
+:class:`CheckFailed` (an AssertionError) with the parameters, the first step that differs, the
+largest difference and the last value (expected vs got), the mistake when the learner's curve is
+one a known wrong implementation gives (:mod:`.diagnosis`), and, in a notebook, an overlay plot
+of both curves.
 
 Each check is also a :class:`~lrcourse.checks.spec.Check` in four parts (cases, expected,
 probe, judge), so that ``lrcourse grade`` can run only the probe next to the learner's code
