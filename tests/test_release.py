@@ -28,8 +28,19 @@ INDEX = {
     "ex04_cyclic_onecycle.ipynb": ([("cyclic_triangular2_lr", 3), ("one_cycle_lr", 4)],
                                    ["06_cyclic_onecycle"]),
     "ex05_plateau.ipynb": ([("plateau_lrs", 4)], ["07_reduce_on_plateau"]),
-    "ex06_warmup_cosine.ipynb": ([("WarmupCosine", 4)], ["08_chaining"]),
+    "ex06_warmup_cosine.ipynb": ([("WarmupCosine", 4)],
+                                 ["08_chaining", "15_writing_your_own_scheduler"]),
     "ex07_find_the_bug.ipynb": ([("train", 3)], ["09_training_loop"]),
+    "ex08_lambda_factors.ipynb": ([("step_decay", 1), ("linear_warmup", 2)],
+                                  ["01_lambda_multiplicative"]),
+    "ex09_warmups.ipynb": ([("constant_lr", 1), ("linear_lr", 2), ("make_warmup", 2)],
+                           ["03_constant_linear_exponential_polynomial"]),
+    "ex10_composites.ipynb": ([("chained_lr", 1), ("sequential_lr", 2),
+                               ("chained_cosine_curve", 3)], ["08_chaining"]),
+    "ex11_swalr.ipynb": ([("swalr_lr", 2), ("swa_recipe_lr", 3)],
+                         ["17_stochastic_weight_averaging"]),
+    "ex12_transformers_cosine.ipynb": ([("cosine_with_warmup_lambda", 4)],
+                                       ["16_schedules_in_other_libraries"]),
 }
 
 
