@@ -277,3 +277,13 @@ def test_nbval_reports_the_check_message_from_the_command_line():
     assert "CheckFailed: exponential_lr is not implemented yet" in report
     assert "CheckFailed: polynomial_lr is not implemented yet" in report
     assert re.search(r"\b2 failed\b", report)
+
+
+def test_readme_counts_the_exercises_and_their_points():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("<!-- section:exercises -->")[1].split("<!-- /section:exercises -->")[0]
+    words = ("Zero One Two Three Four Five Six Seven Eight Nine Ten Eleven Twelve Thirteen "
+             "Fourteen Fifteen Sixteen").split()
+    total = sum(points for functions, _ in INDEX.values() for _, points in functions)
+    assert f"{words[len(INDEX)]} exercise notebooks in `exercises/`, {total} points in all" \
+        in " ".join(section.split())
