@@ -424,6 +424,19 @@ def test_sequential_message_points_at_the_milestone():
     assert "first difference at epoch 5: expected 0.1, got 0.05" in message
 
 
+def test_a_failing_case_draws_one_overlay_plot_as_steps_where_torch_holds_the_rate():
+    check = get_check("check_sequential_lr")
+    case, images = check.public[0], []
+    expected = check.expected(case)
+    with pytest.raises(CheckFailed):
+        check.judge(case, expected, check.probe(WRONG_SEQUENTIAL_LR["StepLR not restarted"][0],
+                                                case), display=images.append)
+    assert len(images) == 1 and images[0].data.startswith(b"\x89PNG")
+    check.judge(case, expected, check.probe(sequential_lr, case), display=images.append)
+    assert len(images) == 1  # nothing drawn for a case that passes
+    assert check.stepped and not get_check("check_chained_lr").stepped
+
+
 def test_curve_function_wrong_returns():
     check = checks.check_chained_cosine_curve
     with pytest.raises(CheckFailed, match=r"returned None for the call chained_cosine_curve"):

@@ -160,6 +160,10 @@ class TestExercises8To12:
         assert graded["rows"]["mixed"]["total"] == str(1 + 3 + 3 + 0 + 4)
         assert graded["results"]["mixed"]["ex11_swa_recipe_lr_check"]["status"] == "failed"
 
+    def test_public_failures_carry_their_plots(self, graded):
+        page = (graded["out"] / "feedback" / "mixed.html").read_text()
+        assert page.count("data:image/png;base64,iVBORw0KGgo") == 2  # ex11's two public failures
+
     def test_no_page_shows_a_hidden_input_or_the_learners_output(self, graded):
         for page in (graded["out"] / "feedback").iterdir():
             text = page.read_text()

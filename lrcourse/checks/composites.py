@@ -145,7 +145,7 @@ def _sequential(rule):
 
 SEQUENTIAL_LR = RateOfStep(
     name="check_sequential_lr", subject="sequential_lr",
-    torch_name="SequentialLR of LinearLR then StepLR", variable="epoch",
+    torch_name="SequentialLR of LinearLR then StepLR", variable="epoch", stepped=True,
     public=[
         {"steps": 15, "params": {"base_lr": 0.1, "start_factor": 0.1, "total_iters": 5,
                                  "milestone": 5, "step_size": 3, "gamma": 0.5}},

@@ -31,6 +31,7 @@ grader reports of them is only a count (:mod:`lrcourse.grading.session`).
 from __future__ import annotations
 
 import copy
+import textwrap
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ import numpy as np
 from ._core import (
     CheckFailed, bad_value_message, compare_curves, curve_message, describe_curve,
     describe_value, format_call, format_value, mismatches, raised_message, raised_record,
-    short_repr, type_name,
+    short_repr, show_overlay, type_name,
 )
 from .functions import malformed
 from .spec import Check, MalformedProbe, fail, finite_floats, keep, validate_record
@@ -86,7 +87,9 @@ class CurveCheck(Check):
     ``truth(case)`` gives torch's rates (through :mod:`lrcourse.reference`): an array of shape
     ``(steps,)`` or ``(steps, groups)``.  ``torch_name`` is what the learner's curve is compared
     with, as the message names it after ``reference_module`` (``StepLR``, ``SequentialLR of
-    ...``).  ``hint(case, first)`` is the hint when no mistake is recognised.
+    ...``).  ``hint(case, first)`` is the hint when no mistake is recognised.  ``stepped``
+    draws the overlay plot as steps although ``torch_name`` does not say it is piecewise
+    constant (a SequentialLR whose second member is).
     """
 
     name: str
@@ -100,6 +103,7 @@ class CurveCheck(Check):
     hint: Callable[[dict, int], str] = field(default=lambda case, first: "")
     hidden_count: int = HIDDEN_CASES
     reference_module: str = LR_SCHEDULER
+    stepped: bool = False
 
     # ------------------------------------------------------------------ trusted: the grader
 
@@ -146,6 +150,9 @@ class CurveCheck(Check):
     def function_label(self) -> str:
         return self.subject
 
+    def plot_title(self, case: dict) -> str:
+        return format_call(self.subject, self.variable, case["params"])
+
     def returned_message(self, case: dict, got: dict) -> str:
         return bad_value_message(got, self.subject, f"{self.variable} {got.get('at', 0)} "
                                                     f"(the call {self.call_at(case, got)})")
@@ -172,14 +179,19 @@ class CurveCheck(Check):
             bad = mismatches(want, have)
             if not bad.size:
                 continue
-            call = self.checked_call(case)
+            call, title = self.checked_call(case), textwrap.wrap(self.plot_title(case), 72)
             if len(groups) > 1:
-                call += f", parameter group {g} of {len(groups)} (its lr: {groups[g]:g})"
+                group = f"parameter group {g} of {len(groups)} (its lr: {groups[g]:g})"
+                call, title = f"{call}, {group}", [*title, group]
             hint = self.recognise(case, got["values"]) or self.hint(case, int(bad[0]))
+            # the plot first (its title wrapped to the figure's width), then the message
+            drawn_as = "StepLR" if self.stepped else self.torch_name.split(" ")[0]
+            show_overlay(want, have, int(bad[0]), title="\n".join(title), display=display,
+                         xlabel=self.variable, schedule=drawn_as)
             try:
                 compare_curves(want, have, function=self.function_label(),
                                torch_name=self.torch_name, call=call, variable=self.variable,
-                               hint=hint, display=display)
+                               hint=hint, display=False)
             except CheckFailed as exc:
                 text = str(exc)
                 if self.reference_module != LR_SCHEDULER:
@@ -234,6 +246,9 @@ class WholeCurve(CurveCheck):
 
     def checked_call(self, case: dict) -> str:
         return format_call(self.subject, None, {"steps": case["steps"], **case["params"]})
+
+    def plot_title(self, case: dict) -> str:
+        return self.checked_call(case)
 
     def call_at(self, case: dict, got: dict) -> str:
         return self.checked_call(case)  # one call makes the whole curve
@@ -304,9 +319,10 @@ class LambdaFactor(_Stepped):
 
     def returned_message(self, case: dict, got: dict) -> str:
         where = f"{self.variable} {got.get('at', 0)} (the call {self.call_at(case, got)})"
+        # the shared sentences speak of a learning rate; the learner's function returns a factor
         return (bad_value_message(got, self.subject, where)
                 .replace("the learning rate, a number", "a factor, a number")
-                .replace("return the learning rate as a number", "return a factor (a number)")
+                .replace("the learning rate as a number (a float)", "a factor, a number")
                 .replace("the learning rate at that one step", "the factor of that one step"))
 
     def probe(self, fn: Any, case: dict, sink: list | None = None) -> dict:
@@ -353,6 +369,9 @@ class SchedulerBuilder(_Stepped):
 
     def call_at(self, case: dict, got: dict) -> str:
         return self.checked_call(case)
+
+    def plot_title(self, case: dict) -> str:
+        return format_call(self.subject, "optimizer", case["params"])
 
     def raised_text(self, case: dict, got: dict) -> str:
         where = self.checked_call(case)
