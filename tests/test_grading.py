@@ -754,7 +754,8 @@ def test_regrading_one_learner_and_one_exercise_updates_the_folder(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # The course's own notebooks: every solution scores full marks, every released exercise 0
 
-COURSE_MAX = {"ex01": 4, "ex02": 3, "ex03": 5, "ex04": 7, "ex05": 4, "ex06": 4, "ex07": 3}
+COURSE_MAX = {"ex01": 4, "ex02": 3, "ex03": 5, "ex04": 7, "ex05": 4, "ex06": 4, "ex07": 3,
+              "ex08": 3, "ex09": 5, "ex10": 6, "ex11": 5, "ex12": 4}
 
 SEQUENTIAL_ANSWER = """\
 from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR
