@@ -39,12 +39,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .limits import CgroupLeaf, Cgroups, Limits
-from .protocol import MAX_REPLY, FrameBuffer, ProtocolError, encode
+from .protocol import MAX_REPLY, FrameBuffer, ProtocolError, decode, encode, reply_prefix
 
 INSIDE_UID = 1000
 HOME = "/tmp/home"
 WORKDIR = "/tmp/work"
 MAX_STDERR = 64 * 1024
+WATCH_INTERVAL = 0.1
+"""Seconds between two sums of a sandbox's memory when no cgroup caps it."""
+PAGE = os.sysconf("SC_PAGE_SIZE")
 MAX_FOREIGN_FRAMES = 1000
 """Frames with another nonce tolerated while waiting for one reply."""
 # The launcher, run as the grader: join the sandbox's cgroups (so that everything started from
@@ -354,6 +357,10 @@ class Session:
         self.stderr = bytearray()
         self.dead = False
         self.started = time.monotonic()
+        # without a cgroup, nothing in the kernel caps the memory of the sandbox's processes
+        # together: a watchdog sums it from outside, every WATCH_INTERVAL seconds
+        self.watch = self.leaf is None and limits.memory_mb is not None
+        self.watchdog_oom = False
 
     def request(self, message: dict, timeout: float) -> Reply:
         """Send ``message`` with a fresh nonce; wait up to ``timeout`` s for its reply."""
@@ -364,25 +371,35 @@ class Session:
         deadline = time.monotonic() + timeout
         out, err, inp = (self.proc.stdout.fileno(), self.proc.stderr.fileno(),
                          self.proc.stdin.fileno())
+        prefix = reply_prefix(nonce)
         foreign = 0
         while True:
             try:
-                frame = self.frames.next_frame()
+                payload = self.frames.next_payload()
+                # a frame that does not begin with this request's nonce answers nothing: it is
+                # dropped unparsed (forged or stale), so that a flood of them costs no parsing
+                if payload is not None and payload.startswith(prefix) and not pending:
+                    frame = decode(payload)
+                    if frame.get("nonce") == nonce:
+                        return Reply("ok", frame)
             except ProtocolError as exc:
                 return self._broken(str(exc))
-            if frame is not None:
-                if frame.get("nonce") == nonce and not pending:
-                    return Reply("ok", frame)
-                foreign += 1  # a reply to nothing: forged or stale, never used
+            if payload is not None:
+                foreign += 1
                 if foreign > MAX_FOREIGN_FRAMES:
                     return self._broken("too many frames that answer no request")
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return Reply("timeout")
+            if self.watch and self._over_memory():
+                self.watchdog_oom = True
+                self.close()
+                return Reply("died", detail="oom")
             readers = [out, err]
             writers = [inp] if pending else []
-            ready_r, ready_w, _ = select.select(readers, writers, [], min(remaining, 1.0))
+            wait = min(remaining, WATCH_INTERVAL if self.watch else 1.0)
+            ready_r, ready_w, _ = select.select(readers, writers, [], wait)
             if inp in ready_w:
                 try:
                     pending = pending[os.write(inp, pending):]
@@ -409,6 +426,17 @@ class Session:
             return None
         except OSError:
             return b""
+
+    def _over_memory(self) -> bool:
+        """Whether the sandbox's processes together hold more memory than its limit."""
+        resident = 0
+        for pid in _descendants(self.proc.pid):
+            try:
+                with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
+                    resident += int(fh.read().split()[1]) * PAGE
+            except (OSError, ValueError, IndexError):
+                pass
+        return resident > self.limits.memory_mb * 2**20
 
     def _died(self) -> Reply:
         self.dead = True
@@ -452,7 +480,7 @@ class Session:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-        oom = False
+        oom = self.watchdog_oom
         if self.leaf is not None:
             oom = self.leaf.oom_kills() > 0
             self.leaf.remove()
@@ -473,6 +501,27 @@ class Session:
         if self._cwd:
             shutil.rmtree(self._cwd, ignore_errors=True)
         return oom
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid``'s children, their children, ... (a sandbox's processes, however detached:
+    orphans are adopted by the sandbox's init, itself a child of bubblewrap)."""
+    found, todo = [], [pid]
+    while todo and len(found) < 100_000:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children", encoding="ascii") as fh:
+                    children = [int(c) for c in fh.read().split()]
+            except (OSError, ValueError):
+                continue
+            found += children
+            todo += children
+    return found
 
 
 def _children(pid: int) -> list[int]:
