@@ -98,7 +98,13 @@ def learner_name(path: Path) -> str:
         is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         is_dir = False
-    return path.name if is_dir else path.stem
+    return as_text(path.name if is_dir else path.stem)
+
+
+def as_text(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (which Python keeps as lone surrogates)
+    become U+FFFD, so that no report fails to encode a learner's name."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def unique_names(paths: Iterable[Path]) -> list[tuple[str, Path]]:
@@ -122,7 +128,7 @@ def discover(learner: str, path: Path) -> Submission:
         sub.unreadable[""] = f"{path.name} does not exist"
         return sub
     if not stat.S_ISDIR(info.st_mode):
-        why = refused(path.name, info.st_mode)
+        why = refused(as_text(path.name), info.st_mode)
         if why:
             sub.unreadable[""] = why
             sub.unreadable[path.name] = why
@@ -138,21 +144,23 @@ def discover(learner: str, path: Path) -> Submission:
             nested = nested or any(Path(entry.path).rglob("*.ipynb"))
             continue
         if entry.name.lower().endswith(".ipynb"):
-            why = refused(entry.name, mode)
+            why = refused(as_text(entry.name), mode)
             if why:
                 sub.unreadable[entry.name] = why
                 sub.notes.append(why)
             else:
                 sub.candidates[entry.name] = entry.path
         else:
-            others.append(entry.name)
+            others.append(as_text(entry.name))
     if others:
-        sub.notes.append("not notebooks, ignored: " + ", ".join(others))
+        listed = ", ".join(others[:20]) + (f" and {len(others) - 20} more" if len(others) > 20
+                                           else "")
+        sub.notes.append("not notebooks, ignored: " + listed)
     if not sub.candidates and not sub.unreadable:
         sub.unreadable[""] = (
             f"no notebook directly in folder '{path.name}'"
             + ("; pass each learner's folder (e.g. submissions/*)" if nested else "")
-            + (f" (found: {', '.join(others)})" if others else ""))
+            + (f" (found: {', '.join(others[:20])})" if others else ""))
     return sub
 
 
