@@ -12,6 +12,7 @@ is not root.
 
 from __future__ import annotations
 
+import ast
 import csv
 import ctypes
 import io
@@ -320,7 +321,8 @@ def test_the_sandbox_refuses_the_calls_that_cross_namespaces():
         for name, number in {numbers!r}.items():
             ctypes.set_errno(0)
             got[name] = (libc.syscall(ctypes.c_long(number), 0, 0, 0, 0, 0), ctypes.get_errno())
-        got["x32 keyctl"] = (libc.syscall(ctypes.c_long(250 | 0x40000000), 0, 0), ctypes.get_errno())
+        x32_keyctl = ctypes.c_long(250 | 0x40000000)
+        got["x32 keyctl"] = (libc.syscall(x32_keyctl, 0, 0), ctypes.get_errno())
         got["getpid"] = (libc.syscall(ctypes.c_long(39)) == os.getpid(), 0)
         fds = {{}}
         for fd in os.listdir("/proc/self/fd"):
@@ -343,7 +345,7 @@ def test_the_sandbox_refuses_the_calls_that_cross_namespaces():
         if env.cgroups is not None:
             env.cgroups.finish()
         env.close()
-    got, fds = eval(reply.data["evalue"])  # noqa: S307 - our own probe's repr
+    got, fds = ast.literal_eval(reply.data["evalue"])
     assert got.pop("getpid") == (True, 0)
     assert got == {name: (-1, 1) for name in got}, got   # every one: EPERM
     # nothing inherited: /dev/null as stdin and stdout (and Python's sys.stdin), the pipes of
@@ -499,7 +501,7 @@ def test_a_grader_that_is_not_root(tmp_path):
                "HIDDEN": " ".join(hidden), "TOPS": " ".join(tops)}
         done = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
                                NON_ROOT, "sh", "sh", "-c", grade], env=env, cwd=str(work),
-                              capture_output=True, text=True, timeout=600)
+                              capture_output=True, text=True, timeout=600, check=False)
         left = processes_of_uids(uid, uid)
         assert done.returncode == 0, done.stderr[-3000:]
         assert "namespaces only" in done.stderr
@@ -525,3 +527,31 @@ def _quote(text: str) -> str:
     import shlex
 
     return shlex.quote(text)
+
+
+def test_without_cgroups_a_watchdog_caps_the_memory_of_the_tree():
+    from lrcourse.grading.limits import Limits
+    from lrcourse.grading.sandbox import Environment, Session
+
+    # what a grader that is not root gets: three children of 300 MB each, and memory files
+    # (not mapped, so in no process's resident memory), under 600 MB for the whole tree
+    hogs = {
+        "forks": ("import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n"
+                  "        b = bytearray(300 * 2**20)\n        b[::4096] = b'x' * len(b[::4096])\n"
+                  "        time.sleep(30)\n        os._exit(0)\ntime.sleep(30)\n"),
+        "memory files": ("import os, time\nfiles = []\nfor _ in range(12):\n"
+                         "    files.append(os.memfd_create('x'))\n"
+                         "    os.write(files[-1], b'x' * 64 * 2**20)\ntime.sleep(30)\n"),
+    }
+    env = Environment.detect(use_cgroups=False)
+    try:
+        for name, hog in hogs.items():
+            session = Session(env, Limits(address_space_mb=1024, memory_mb=600),
+                              uid=env.scratch_uid())
+            try:
+                reply = session.request({"op": "cell", "source": hog, "learner": True}, 60)
+            finally:
+                oom = session.close()
+            assert (reply.status, reply.detail, oom) == ("died", "oom", True), (name, reply)
+    finally:
+        env.close()

@@ -210,10 +210,8 @@ class _Scan(ast.NodeVisitor):
         if name.startswith("__") and name.endswith("__"):
             if name not in SAFE_DUNDERS:
                 self._evasion(f"the attribute {name}")
-        elif name in EVASION_ATTRIBUTES:
-            self._evasion(f"the attribute {name}")
-        elif name in EVASION_ATTRIBUTE_MODULES or (name == "modules" and
-                                                   id(node) not in self.called):
+        elif name in EVASION_ATTRIBUTES or name in EVASION_ATTRIBUTE_MODULES or (
+                name == "modules" and id(node) not in self.called):   # model.modules() is fine
             self._evasion(f"the attribute {name}")
 
     def _check_import(self, module: str, level: int = 0) -> None:

@@ -27,10 +27,10 @@ same clean environment and rlimits in an empty temporary folder: for trusted sub
 from __future__ import annotations
 
 import os
+import platform
 import secrets
 import select
 import shutil
-import platform
 import signal
 import struct
 import subprocess
@@ -92,13 +92,13 @@ exec "$@"
 _SECCOMP_ARCH = {
     # machine: (AUDIT_ARCH_*, foreign ABI numbers at or above, {name: number})
     "x86_64": (0xC000003E, 0x40000000, {
-        "shmget": 29, "msgget": 68, "add_key": 248, "request_key": 249, "keyctl": 250, "perf_event_open": 298,
-        "bpf": 321, "userfaultfd": 323, "io_uring_setup": 425, "io_uring_enter": 426,
-        "io_uring_register": 427}),
+        "shmget": 29, "msgget": 68, "add_key": 248, "request_key": 249, "keyctl": 250,
+        "perf_event_open": 298, "bpf": 321, "userfaultfd": 323, "io_uring_setup": 425,
+        "io_uring_enter": 426, "io_uring_register": 427}),
     "aarch64": (0xC00000B7, None, {
-        "msgget": 186, "shmget": 194, "add_key": 217, "request_key": 218, "keyctl": 219, "perf_event_open": 241,
-        "bpf": 280, "userfaultfd": 282, "io_uring_setup": 425, "io_uring_enter": 426,
-        "io_uring_register": 427}),
+        "msgget": 186, "shmget": 194, "add_key": 217, "request_key": 218, "keyctl": 219,
+        "perf_event_open": 241, "bpf": 280, "userfaultfd": 282, "io_uring_setup": 425,
+        "io_uring_enter": 426, "io_uring_register": 427}),
 }
 DENIED_CALLS = tuple(_SECCOMP_ARCH["x86_64"][2])
 

@@ -265,7 +265,8 @@ def craft_redteam(root: Path, ctx: dict) -> dict[str, Attack]:
         return attacks[name]
 
     folder("\x1b]52;c;ZWNobyBwd25lZAo=\x07\x1b[2J", CORRECT, EIGHT)   # OSC 52, clear screen
-    folder("mallet\u202e\uff18\u2215\uff18\u200b\u200b", CORRECT, EIGHT)  # bidi, "８∕８", zero width
+    # a bidirectional override, "８∕８" in full-width digits, zero-width spaces
+    folder("mallet\u202e\uff18\u2215\uff18\u200b\u200b", CORRECT, EIGHT)
     folder("line\nbreak", CORRECT, EIGHT)
     folder("_alice", {**CORRECT, "step_answer": WRONG_STEP}, SIX)        # cleans up to alice
     not_utf8 = Path(os.fsdecode(bytes(root) + b"/eve\xff\xfe"))
