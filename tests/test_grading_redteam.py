@@ -21,6 +21,7 @@ import os
 import platform
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -123,7 +124,12 @@ def redteam(tmp_path_factory):
     bob = write(subs / "bob.ipynb", notebook({**CORRECT, "step_answer": WRONG_STEP}))
     honest = [alice.parent, bob]
     keys = Keyring()
-    attacks = craft_redteam(subs / "attackers", {"alice": alice,
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    address = f"\0lrcourse-redteam-{secrets.token_hex(6)}"
+    listener.bind(address)
+    listener.listen()
+    listener.setblocking(False)
+    attacks = craft_redteam(subs / "attackers", {"alice": alice, "abstract_socket": address,
                                                   "secret_key": keys.description.encode()})
     before = {name: digest(path) for name, path in _watched().items()}
     before_subs = digest(subs)
@@ -142,10 +148,17 @@ def redteam(tmp_path_factory):
              str(out / ".grading-secret"), "--timeout", str(TIMEOUT), "--jobs", "2"])
     finally:
         keys.revoke()
+        try:
+            listener.accept()
+            reached = True
+        except BlockingIOError:
+            reached = False
+        listener.close()
     results, learners = _results(out)
     return dict(root=root, subs=subs, out=out, alone=alone, attacks=attacks, status=status,
                 status_alone=status_alone, stdout=stdout, stderr=stderr, results=results,
                 learners=learners, keys=keys, left=left, run=run, elapsed=elapsed,
+                reached=reached,
                 before=before, after={n: digest(p) for n, p in _watched().items()},
                 before_subs=before_subs, after_subs=digest(subs))
 
@@ -219,6 +232,10 @@ def test_no_key_crosses_the_sandbox(redteam):
         later = redteam["results"]["keyring_reader_later"]["step_test"]["message"]
         # the keyring calls are refused in the sandbox (EPERM), so nothing is found
         assert "none (1)" in thief and "none (1)" in later, (thief, later)
+
+
+def test_the_graders_abstract_socket_is_out_of_reach(redteam):
+    assert redteam["reached"] is False
 
 
 def test_names_cannot_reach_the_terminal_or_take_a_page(redteam):
@@ -398,6 +415,22 @@ def test_static_check_catches_the_evasions_and_spares_honest_answers():
     for answer, words in evasions.items():
         messages = found(answer)
         assert any(words in m for m in messages), (answer, messages)
+
+
+def test_static_check_does_not_let_ipython_syntax_cost_minutes(monkeypatch):
+    # IPython's transformer re-reads a cell once per line of IPython syntax: thousands of
+    # them cost minutes in the grading worker, where no sandbox limit applies
+    import IPython.core.inputtransformer2 as transformer
+
+    from lrcourse.grading.library import static_findings
+
+    def refuse(self, text):
+        raise AssertionError("transformed a cell with thousands of magics")
+
+    monkeypatch.setattr(transformer.TransformerManager, "transform_cell", refuse)
+    for cell in ("%time x = 1\n" * 8000, "len?\n" * 8000, "%time x = 1\n" * 10 + "y = 1\n" * 9000):
+        found = static_findings([("answer", cell[:100_000], "a", 0, [])], set())
+        assert [f.message for f in found] == ["could not be parsed, so it could not be checked"]
 
 
 def test_feedback_page_names_do_not_depend_on_the_class():

@@ -143,8 +143,21 @@ def _matches(full: str, entries) -> str | None:
     return None
 
 
+MAX_IPYTHON_LINES = 50
+"""Lines of IPython syntax (``%magic``, ``!cmd``, ``obj?``) the check transforms in one cell.
+IPython's transformer re-reads the whole cell once per such line (8000 magic lines: over a
+minute, in the grading worker); a cell with more of them, or with more than
+MAX_TRANSFORM_WORK characters x lines, is not transformed, so cannot be parsed, and is flagged
+as unchecked.  An honest answer has a few such lines in a few hundred characters."""
+MAX_TRANSFORM_WORK = 300_000
+_IPYTHON_LINE = re.compile(r"^\s*[%!]|=\s*[%!]|\?\s*$", re.MULTILINE)
+
+
 def _transform(text: str) -> str:
     """The cell as IPython runs it (``%magic`` and ``!cmd`` become ``get_ipython()`` calls)."""
+    lines = len(_IPYTHON_LINE.findall(text))
+    if lines > MAX_IPYTHON_LINES or lines * len(text) > MAX_TRANSFORM_WORK:
+        return text
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 

@@ -257,6 +257,21 @@ def craft_redteam(root: Path, ctx: dict) -> dict[str, Attack]:
         status={"exp_test": "crashed", "exp_test_more": "crashed"},
         message={"exp_test": "ran out of memory"})
 
+    # the grader's side of the network: an abstract unix socket the test listens on (the
+    # sandbox has a network namespace of its own, and abstract sockets belong to it)
+    add("abstract_socket", "leak", {**WRONG, "step_answer": d(f"""
+        import socket
+
+        def step_lr(epoch, base_lr, step_size, gamma):
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                probe.connect({ctx['abstract_socket']!r})
+                raise RuntimeError("socket: connected")
+            except OSError as exc:
+                raise RuntimeError(f"socket: {{exc.strerror}}") from None
+        """)}, SIX, flagged={"step_test"}, status={"step_test": "failed"},
+        message={"step_test": "socket: Connection refused"})
+
     # ------------------------------------------------------------------------ names
     def folder(name: str, answers: dict, points: dict, **kw) -> Attack:
         path = root / name
@@ -277,6 +292,28 @@ def craft_redteam(root: Path, ctx: dict) -> dict[str, Attack]:
     utf16.write_bytes(json.dumps(notebook(CORRECT)).encode("utf-16"))
     attacks["utf16"] = Attack("bomb", utf16, ZERO, status={t: "missing" for t in ZERO},
                               message={"step_test": "utf16.ipynb is not a text file"})
+    not_text = root / "invalid_utf8_content.ipynb"
+    not_text.write_bytes(json.dumps(notebook(CORRECT)).encode().replace(b"step_lr", b"st\xffp"))
+    attacks["invalid_utf8_content"] = Attack(
+        "bomb", not_text, ZERO, status={t: "missing" for t in ZERO},
+        message={"step_test": "invalid_utf8_content.ipynb is not a text file"})
+    # answer cells turned into other cell types that still carry their grade_ids
+    nb = notebook(CORRECT)
+    for cell in nb["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in ("step_answer", "exp_answer"):
+            cell["cell_type"] = "raw" if gid == "step_answer" else "markdown"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+    attacks["answers_in_other_cells"] = Attack(
+        "bomb", write(root / "answers_in_other_cells.ipynb", nb),
+        {**ZERO, "cosine_test": 3}, status={"step_test": "missing", "exp_test": "missing"},
+        message={"step_test": "was turned into a raw cell",
+                 "exp_test": "was turned into a markdown cell"})
+    # thousands of magic lines: IPython's transformer is quadratic in them (in the worker,
+    # outside every sandbox limit); the check does not transform such a cell
+    add("thousands_of_magics", "bomb", step("%time x = 1\n" * 600 + STEP),
+        {**EIGHT, "step_test": 0}, flagged={"step_test"}, at_most=True)
     bom = root / "bom.ipynb"
     bom.write_bytes(b"\xef\xbb\xbf" + json.dumps(notebook(CORRECT)).encode())
     attacks["bom"] = Attack("bomb", bom, EIGHT)
