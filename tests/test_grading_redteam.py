@@ -266,6 +266,9 @@ def test_names_cannot_reach_the_terminal_or_take_a_page(redteam):
     assert "<title>Feedback: alice</title>" in (out / "feedback" / "alice.html").read_text()
     for page in pages.values():
         assert (out / page).is_file()
+    # of a folder of 31 notebooks, 20 were read, and a note says which were not
+    assert "only 20 notebooks of a folder are read; not read: decoy_20.ipynb, " \
+           "decoy_21.ipynb" in " ".join(redteam["learners"]["many_notebooks"]["notes"])
 
 
 # -------------------------------------------------------------------- a slow notebook

@@ -80,6 +80,11 @@ class GradingRun:
 # ------------------------------------------------------------------------------- learners
 
 
+MAX_NOTEBOOKS = 20
+"""Notebooks read from one learner's folder (each may be read for every source notebook that
+no file of theirs is named after): further ones are listed as ignored."""
+
+
 @dataclass
 class Submission:
     """One learner's hand-in, as found on disk (nothing read yet)."""
@@ -119,6 +124,11 @@ def unique_names(paths: Iterable[Path]) -> list[tuple[str, Path]]:
     return named
 
 
+def _listed(names: list[str], most: int = 20) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most
+                                      else "")
+
+
 def discover(learner: str, path: Path) -> Submission:
     """The candidate notebooks of one submission, refusing links and special files."""
     sub = Submission(learner, path)
@@ -135,7 +145,7 @@ def discover(learner: str, path: Path) -> Submission:
         else:
             sub.candidates[path.name] = str(path)
         return sub
-    others, nested = [], False
+    others, extra, nested = [], [], False
     for entry in sorted(os.scandir(path), key=lambda e: e.name):
         if entry.name.startswith("."):
             continue
@@ -148,14 +158,17 @@ def discover(learner: str, path: Path) -> Submission:
             if why:
                 sub.unreadable[entry.name] = why
                 sub.notes.append(why)
-            else:
+            elif len(sub.candidates) < MAX_NOTEBOOKS:
                 sub.candidates[entry.name] = entry.path
+            else:
+                extra.append(as_text(entry.name))
         else:
             others.append(as_text(entry.name))
     if others:
-        listed = ", ".join(others[:20]) + (f" and {len(others) - 20} more" if len(others) > 20
-                                           else "")
-        sub.notes.append("not notebooks, ignored: " + listed)
+        sub.notes.append("not notebooks, ignored: " + _listed(others))
+    if extra:
+        sub.notes.append(f"only {MAX_NOTEBOOKS} notebooks of a folder are read; not read: "
+                         + _listed(extra))
     if not sub.candidates and not sub.unreadable:
         sub.unreadable[""] = (
             f"no notebook directly in folder '{path.name}'"

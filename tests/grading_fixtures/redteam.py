@@ -35,7 +35,7 @@ import textwrap
 from pathlib import Path
 
 from .attacks import EIGHT, RIGHT, SIX, WRONG, ZERO, Attack
-from .crafted import CORRECT, EXP, STEP, WRONG_STEP, notebook, write
+from .crafted import CORRECT, EXP, SOURCE_NB, STEP, WRONG_STEP, notebook, write
 
 PLANTED = "LRCOURSE-PLANTED-KEY"
 """What the keyring attacker leaves for later sandboxes (must never be found)."""
@@ -314,6 +314,20 @@ def craft_redteam(root: Path, ctx: dict) -> dict[str, Attack]:
     # outside every sandbox limit); the check does not transform such a cell
     add("thousands_of_magics", "bomb", step("%time x = 1\n" * 600 + STEP),
         {**EIGHT, "step_test": 0}, flagged={"step_test"}, at_most=True)
+    # a hard link to the instructor's notebook (what extracting a crafted archive can leave)
+    instructor = root.parent / "instructor-files"
+    instructor.mkdir(exist_ok=True)
+    write(instructor / "schedules.ipynb", json.loads(SOURCE_NB.read_text()))
+    os.link(instructor / "schedules.ipynb", root / "hardlink_to_solution.ipynb")
+    attacks["hardlink_to_solution"] = Attack(
+        "symlink", root / "hardlink_to_solution.ipynb", ZERO,
+        status={t: "missing" for t in ZERO}, message={"step_test": "is a hard link"})
+    # a folder of many notebooks (each would be parsed for every source notebook): 20 are read
+    many = root / "many_notebooks"
+    for k in range(30):
+        write(many / f"decoy_{k:02}.ipynb", {"cells": [], "nbformat": 4, "metadata": {}})
+    write(many / "zz_answers.ipynb", notebook(CORRECT))
+    attacks["many_notebooks"] = Attack("bomb", many, ZERO, status={t: "missing" for t in ZERO})
     bom = root / "bom.ipynb"
     bom.write_bytes(b"\xef\xbb\xbf" + json.dumps(notebook(CORRECT)).encode())
     attacks["bom"] = Attack("bomb", bom, EIGHT)
