@@ -351,10 +351,12 @@ def curve_figure(curves: Mapping[str, Sequence[float]], *, title: str = "",
 
 def grid_figure(curves: Mapping[str, Sequence[float]], *, ncols: int = 3,
                 marks: Mapping[str, Iterable[float]] | None = None,
-                panel_size: tuple[float, float] = (2.6, 1.6), stepped: Stepped = None) -> Figure:
-    """Small multiples: one small panel per named curve, titled with its name, in a grid of
-    ``ncols`` columns sharing the x axis (``marks`` maps a name to its dotted lines;
-    ``stepped`` as in :func:`curve_figure`)."""
+                panel_size: tuple[float, float] = (2.6, 1.6), stepped: Stepped = None,
+                titles: Mapping[str, str] | None = None) -> Figure:
+    """Small multiples: one small panel per named curve, titled with its name (or with
+    ``titles[name]``, e.g. a long name broken over two lines), in a grid of ``ncols`` columns
+    sharing the x axis (``marks`` maps a name to its dotted lines; ``stepped`` as in
+    :func:`curve_figure`)."""
     n = len(curves)
     nrows = max(1, -(-n // ncols))
     fig, axes = new_figure(nrows, ncols, size=(panel_size[0] * ncols, panel_size[1] * nrows),
@@ -364,7 +366,7 @@ def grid_figure(curves: Mapping[str, Sequence[float]], *, ncols: int = 3,
     for ax, (label, y), color in zip(axes, curves.items(), _cycle(PALETTE)):
         plot_curve(ax, y, stepped=label in steps, color=color, linewidth=1.5)
         mark_steps(ax, (marks or {}).get(label, ()))
-        ax.set_title(label, fontsize=9)
+        ax.set_title((titles or {}).get(label, label), fontsize=9)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.tick_params(labelsize=7)

@@ -211,6 +211,7 @@ class Explorer:
         if logy:
             self.ax.set_yscale("log")
         self._lines: dict[str, Any] = {}
+        self._shared_lines: list[Any] = []  # dashes over stretches where curves coincide
         self._stepped_lines: set[str] = set()
         self._legend_for: tuple[str, ...] | None = None  # the labels the legend was made for
         # every milestone mark in one line (vertical segments separated by NaN), updated in
@@ -340,6 +341,7 @@ class Explorer:
         for label in set(self._lines) - set(curves):
             self._lines.pop(label).remove()
             full = True
+        self._show_shared(curves)
         marks = np.asarray(self._marks(values) if self._marks else [], dtype=float)
         self._marks_line.set_data(np.repeat(marks, 3),
                                   np.tile([0.0, 1.0, np.nan], len(marks)))
@@ -347,6 +349,27 @@ class Explorer:
         if full and tuple(self._lines) != self._legend_for:
             self._place_legend()
         self._render(full)
+
+    def _show_shared(self, curves: Curves) -> None:
+        """Redraw the interleaved dashes over the stretches where curves coincide
+        (:func:`lrcourse.plots.show_shared`), so that no curve hides under a later one."""
+        for line in self._shared_lines:
+            line.remove()
+        labels = [label for label in curves if not self.is_measured(label)]
+        if len(labels) < 2:
+            self._shared_lines = []
+            return
+        self._shared_lines = plots.show_shared(
+            self.ax, [np.asarray(curves[label], dtype=float) for label in labels],
+            [self._lines[label].get_color() for label in labels],
+            stepped=[label in self._stepped_lines for label in labels])
+        for line in self._shared_lines:
+            line.set_animated(True)
+
+    def shared(self) -> list[tuple[float, float]]:
+        """The x ranges drawn in interleaved dashes now (stretches where curves coincide)."""
+        return [(float(line.get_xdata()[0]), float(line.get_xdata()[-1]))
+                for line in self._shared_lines]
 
     def _place_legend(self) -> None:
         """The legend under the plot (never on the curves), the figure taller by its height;
@@ -416,7 +439,7 @@ class Explorer:
                 self._backgrounds[key] = cached
             self._background = cached
         canvas.restore_region(self._background)
-        for artist in (self._marks_line, *self._lines.values()):
+        for artist in (self._marks_line, *self._lines.values(), *self._shared_lines):
             self.ax.draw_artist(artist)
         self.image.value = plots.rgba_to_png(canvas.buffer_rgba())
 

@@ -228,7 +228,8 @@ def test_shared_stretches_are_found_where_curves_coincide():
     # the default minimum: 3 % of the longest curve, at least 3 steps
     long_a, long_b = np.r_[np.ones(20), np.zeros(980)], np.r_[np.ones(20), np.full(980, 2.0)]
     assert plots.shared_stretches([long_a, long_b]) == []                 # 20 < 30 steps
-    assert plots.shared_stretches([long_a[:100], long_b[:100]]) == [plots.SharedStretch(0, 20, (0, 1))]
+    assert plots.shared_stretches([long_a[:100], long_b[:100]]) == [
+        plots.SharedStretch(0, 20, (0, 1))]                                # 20 >= 3 steps
 
 
 def _pixels_near(rgba, color, box, tolerance=40):

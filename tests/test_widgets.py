@@ -440,3 +440,24 @@ def test_a_missing_library_is_named_in_the_readout_instead_of_its_dots(monkeypat
 ])
 def test_milestones_of_the_schedules_of_other_libraries(name, kwargs, steps, expected):
     assert milestone_steps(name, steps, kwargs) == expected
+
+
+def test_curves_that_coincide_over_a_stretch_stay_visible_in_an_explorer():
+    # lesson 17: the SWA recipe is the cosine until the hand-over
+    def curves(swa_start):
+        kw = dict(swa_lr=0.03, anneal_epochs=4, swa_start=swa_start,
+                  scheduler=("CosineAnnealingLR", {"T_max": 20}))
+        from lrcourse.schedules import lr_curve
+        return {"SWA recipe": lr_curve("SWALR", 20, 0.1, **kw),
+                "CosineAnnealingLR alone": lr_curve("CosineAnnealingLR", 20, 0.1, T_max=20)}
+
+    e = explore_function(curves, swa_start=(1, 19, 8), xlabel="epoch")
+    assert e.shared() == [(0, 8), (0, 8)]                # both colours, steps 0 to 8
+    colors = {line.get_color() for line in e._shared_lines}
+    assert colors == {e._lines["SWA recipe"].get_color(),
+                      e._lines["CosineAnnealingLR alone"].get_color()}
+    assert all(line.get_animated() for line in e._shared_lines)
+    e.set(swa_start=12)
+    assert e.shared() == [(0, 12), (0, 12)] and len(e.ax.lines) == 2 + 1 + 2  # old ones removed
+    e.set(swa_start=1)                                   # 2 shared steps: a crossing, no dashes
+    assert e.shared() == []
