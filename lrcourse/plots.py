@@ -19,6 +19,10 @@ Two rules every figure of the course follows, both decided here and nowhere else
   window extent against every artist's data in display coordinates); the test suite runs it
   on every figure the lessons display (``LRCOURSE_CHECK_LEGENDS=1``, see
   :func:`install_legend_check`).
+
+And no curve hides under another: a curve identical to one drawn before it is dashed with open
+markers (:func:`duplicate_style`), and where curves coincide over a stretch only, that stretch
+is drawn in interleaved dashes of their colours (:func:`shared_stretches`, :func:`show_shared`).
 """
 
 from __future__ import annotations

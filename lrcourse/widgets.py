@@ -439,7 +439,9 @@ class Explorer:
                 self._backgrounds[key] = cached
             self._background = cached
         canvas.restore_region(self._background)
-        for artist in (self._marks_line, *self._lines.values(), *self._shared_lines):
+        lines = [line for label, line in self._lines.items() if not self.is_measured(label)]
+        dots = [line for label, line in self._lines.items() if self.is_measured(label)]
+        for artist in (self._marks_line, *lines, *self._shared_lines, *dots):  # dots on top
             self.ax.draw_artist(artist)
         self.image.value = plots.rgba_to_png(canvas.buffer_rgba())
 

@@ -461,3 +461,16 @@ def test_curves_that_coincide_over_a_stretch_stay_visible_in_an_explorer():
     assert e.shared() == [(0, 12), (0, 12)] and len(e.ax.lines) == 2 + 1 + 2  # old ones removed
     e.set(swa_start=1)                                   # 2 shared steps: a crossing, no dashes
     assert e.shared() == []
+
+
+def test_measured_dots_are_drawn_over_the_dashes_of_a_shared_stretch():
+    e = explore("SWALR", lr=0.1, steps=20, torch=True, swa_lr=0.03, anneal_epochs=4,
+                swa_start=(1, 19, 8), scheduler=("CosineAnnealingLR", {"T_max": 20}),
+                overlay={"cosine alone": ("CosineAnnealingLR", {"T_max": 20})})
+    assert e.shared() == [(0, 8), (0, 8)]
+    drawn = []
+    original = e.ax.draw_artist
+    e.ax.draw_artist = lambda artist: (drawn.append(artist), original(artist))
+    e.set(swa_start=9)
+    dots = e._lines["PyTorch SWALR"]
+    assert drawn.index(dots) > max(drawn.index(line) for line in e._shared_lines)
