@@ -33,6 +33,7 @@ import math
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
@@ -58,6 +59,8 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 MARK_COLOR = "#999999"
 SIZE = (7.0, 3.2)
 DPI = 90
+#: Characters per line of a :func:`compare` title (a check's call), which wraps to fit the figure.
+TITLE_WIDTH = 90
 
 #: torch schedulers whose rate is constant between jumps, whatever their parameters.
 PIECEWISE_CONSTANT = frozenset({"StepLR", "MultiStepLR", "ConstantLR", "ReduceLROnPlateau"})
@@ -385,11 +388,16 @@ def grid_figure(curves: Mapping[str, Sequence[float]], *, ncols: int = 3,
 
 def compare(expected: Sequence[float], got: Sequence[float], *,
             labels: tuple[str, str] = ("PyTorch", "yours"), first_diff: int | None = None,
-            title: str = "", stepped: bool = False, xlabel: str = "step") -> Figure:
-    """Overlay two curves: ``expected`` solid, ``got`` dashed, the first difference marked.
+            title: str = "", stepped: bool = False, xlabel: str = "step",
+            largest_diff: int | None = None) -> Figure:
+    """Overlay two curves: ``expected`` solid, ``got`` dashed, the differences marked.
 
     ``stepped=True`` draws both as steps (a piecewise-constant schedule); ``xlabel`` names the
-    x axis ("epoch" when the values are one per epoch), and the first difference with it.
+    x axis ("epoch" when the values are one per epoch), and the marks with it.  ``first_diff``
+    is marked by a dotted vertical line; ``largest_diff`` by a bar joining the two values there
+    (at the middle of the step when stepped, where both values are drawn).  When both curves are
+    positive and span more than three decades (OneCycleLR's final rate, a StepLR with gamma 0.1)
+    the y axis is logarithmic, so that a 10x gap near the end is as visible as one at the top.
     """
     fig, ax = new_figure()
     plot_curve(ax, expected, stepped=stepped, color=PALETTE[0], linewidth=2.6, alpha=0.55,
@@ -399,9 +407,17 @@ def compare(expected: Sequence[float], got: Sequence[float], *,
     if first_diff is not None:
         ax.axvline(first_diff, color=PALETTE[1], linestyle=":", linewidth=1.0,
                    label=f"first difference ({xlabel} {first_diff})", gid=GUIDE)
+    if largest_diff is not None:
+        x = largest_diff + (0.5 if stepped else 0.0)
+        pair = [float(np.asarray(expected)[largest_diff]), float(np.asarray(got)[largest_diff])]
+        ax.plot([x, x], pair, color=PALETTE[6], linewidth=1.2, marker="_", markersize=10,
+                markeredgewidth=1.6, label=f"largest difference ({xlabel} {largest_diff})")
+    values = np.concatenate([np.asarray(expected, float), np.asarray(got, float)])
+    if values.size and np.all(values > 0) and values.max() / values.min() > 1e3:
+        ax.set_yscale("log")
     ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title)
+    if title:  # a check's call can be long (a list of losses): wrapped, never cut
+        ax.set_title(textwrap.fill(title, TITLE_WIDTH), fontsize=9.5)
     place_legend(ax)
     return fig
 

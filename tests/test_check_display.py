@@ -37,6 +37,10 @@ CELLS = [
     "check_step_lr(step_lr)",
     # 3: any other error keeps IPython's usual traceback
     "undefined_name",
+    # 4: a wrong signature: Python refuses the call before any line of the learner's runs
+    "def step_lr(epoch, lr, step_size, gamma):\n"
+    "    return lr\n"
+    "check_step_lr(step_lr)",
 ]
 
 
@@ -87,6 +91,18 @@ def test_the_learners_own_frames_come_before_the_message(executed):
     assert "ZeroDivisionError: division by zero" in text
     assert lines[-1].startswith("CheckFailed: step_lr raised ZeroDivisionError: division by zero")
     assert error.evalue in lines[-1]
+
+
+def test_the_message_points_at_the_learners_line_only_when_there_is_one(executed):
+    _, lines = _error(executed, 2)
+    assert lines[-1].endswith("(the traceback above this message shows the line in your code)")
+    error, lines = _error(executed, 4)
+    text = "\n".join(lines)
+    assert not INTERNAL.search(text), text
+    assert lines[0].startswith("CheckFailed: step_lr raised TypeError: step_lr() got an "
+                               "unexpected keyword argument 'base_lr'")  # no frame above it
+    assert "traceback above" not in text
+    assert "hint: the call does not fit your function's signature" in text
 
 
 def test_other_errors_keep_ipythons_traceback(executed):

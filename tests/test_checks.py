@@ -8,6 +8,7 @@ independently of the solution notebooks.  Expected numbers in messages are compu
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -20,6 +21,11 @@ from lrcourse.checks import CheckFailed
 from lrcourse.checks import _core
 
 HIDDEN_SEED = 12345
+
+
+def flat(message: str) -> str:
+    """A message with its wrapped sentences joined back (one space between words)."""
+    return " ".join(message.split())
 
 
 def rejected(check, fn) -> CheckFailed:
@@ -110,7 +116,11 @@ def test_step_lr_message_names_parameters_first_epoch_expected_and_got():
     assert "step_lr(epoch, base_lr=0.1, step_size=3, gamma=0.5)" in message
     assert "first difference at epoch 2: expected 0.1, got 0.05" in message
     assert "3 of 10 values differ" in message  # (e+1)//3 != e//3 only at e = 2, 5, 8
-    assert "hint:" in message
+    # the differences are 0.05, 0.025, 0.0125 at epochs 2, 5, 8: the first is the largest; the
+    # last epoch, 9, is 0.1 * 0.5**3 = 0.0125 in both
+    assert "largest difference: the first one (epoch 2)" in message
+    assert "last value, epoch 9: 0.0125, the same in both" in message
+    assert "diagnosis: your curve is torch's shifted one epoch early" in message
 
 
 def test_multistep_message():
@@ -199,6 +209,10 @@ WRONG_COSINE = {
         cosine_annealing_lr(e, base_lr, max(T_max - 1, 1), eta_min),
     "quarter cosine": lambda e, base_lr, T_max, eta_min:
         eta_min + (base_lr - eta_min) * math.cos(math.pi * e / (2 * T_max)),
+    "T_max + 1 in the denominator": lambda e, base_lr, T_max, eta_min:
+        cosine_annealing_lr(e, base_lr, T_max + 1, eta_min),
+    "cosine of epoch + 1": lambda e, base_lr, T_max, eta_min:
+        cosine_annealing_lr(e + 1, base_lr, T_max, eta_min),
 }
 
 
@@ -235,7 +249,15 @@ def _restarts_grows_before_subtracting(e, base_lr, T_0, T_mult, eta_min):
     return cosine_annealing_lr(max(T_cur, 0), base_lr, T_i, eta_min)
 
 
+def _restarts_one_early(e, base_lr, T_0, T_mult, eta_min):
+    start, length = 0, T_0
+    while e >= start + max(length - 1, 1):  # each cycle one epoch short
+        start, length = start + max(length - 1, 1), length * T_mult
+    return cosine_annealing_lr(e - start, base_lr, length, eta_min)
+
+
 WRONG_RESTARTS = {
+    "restarts one epoch early": _restarts_one_early,
     "ignores T_mult": _restarts_ignoring_t_mult,
     "cycles grow linearly": _restarts_linear_growth,
     "> instead of >=": _restarts_off_by_one,
@@ -269,11 +291,14 @@ def test_cosine_forgetting_eta_min_message():
 
 
 def test_restarts_hint_lists_restart_epochs():
-    message = str(rejected(checks.check_warm_restarts_lr, WRONG_RESTARTS["ignores T_mult"]))
+    message = flat(str(rejected(checks.check_warm_restarts_lr, WRONG_RESTARTS["ignores T_mult"])))
     # second public case: T_0=3, T_mult=2 -> restarts at 3, 9, 21; T_mult ignored restarts at 6
     assert "T_0=3, T_mult=2" in message
     assert "first difference at epoch 4" in message
-    assert "restarts at epochs [3]" in message
+    # 22 epochs: torch's cycles last 3, 6, 12 epochs (restarts at 3, 9, 21); T_mult ignored,
+    # every 3 epochs
+    assert "torch restarts at epochs [3, 9, 21]" in message
+    assert "your restarts come every T_0=3 epochs ([3, 6, 9, 12, 15, 18, 21])" in message
 
 
 # --------------------------------------------------------------------------- exercise 4
@@ -312,7 +337,8 @@ def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, anneal_strategy="cos"
                  _boundary=lambda p, T: p * T - 1, _second=lambda p, T: 2 * p * T - 2,
                  _min=None, _ignore_three=False, _strategy=None, _flip=False):
     initial = max_lr / div_factor
-    low = initial / final_div_factor if _min is None else _min(initial, max_lr)
+    low = initial / final_div_factor if _min is None else \
+        _min(initial, max_lr, final_div_factor)
     up_end = _boundary(pct_start, total_steps)
     if three_phase and not _ignore_three:
         phases = [(up_end, initial, max_lr), (_second(pct_start, total_steps), max_lr, initial),
@@ -344,8 +370,10 @@ WRONG_ONE_CYCLE = {
     "ignores three_phase": _one_cycle_wrong(_ignore_three=True),
     "warm-up ends at pct_start * total_steps": _one_cycle_wrong(_boundary=lambda p, T: p * T),
     "second phase ends at 2 * pct * T - 1": _one_cycle_wrong(_second=lambda p, T: 2 * p * T - 1),
-    "forgets final_div_factor": _one_cycle_wrong(_min=lambda initial, top: initial),
-    "anneals to 0": _one_cycle_wrong(_min=lambda initial, top: 0.0),
+    "forgets final_div_factor": _one_cycle_wrong(_min=lambda initial, top, final: initial),
+    "final_div_factor divides max_lr": _one_cycle_wrong(
+        _min=lambda initial, top, final: top / final),
+    "anneals to 0": _one_cycle_wrong(_min=lambda initial, top, final: 0.0),
     "always cos": _one_cycle_wrong(_strategy="cos"),
     "always linear": _one_cycle_wrong(_strategy="linear"),
     "each phase runs backwards": _one_cycle_wrong(_flip=True),
@@ -368,12 +396,13 @@ def test_cyclic_and_one_cycle_accept_correct_code(capsys):
 
 
 def test_one_cycle_message_for_ignored_three_phase():
-    message = str(rejected(checks.check_one_cycle_lr, WRONG_ONE_CYCLE["ignores three_phase"]))
+    message = flat(str(rejected(checks.check_one_cycle_lr, WRONG_ONE_CYCLE["ignores three_phase"])))
     # third public case: T=30, pct_start=0.25: the first phase ends at 6.5 and the two agree
     # up to step 6; then torch's second phase goes back to max_lr/div = 0.1 by step 13.
     assert "three_phase=True" in message
     assert "first difference at step 7" in message
-    assert "three phases: up until step 6.5" in message
+    assert "torch goes up to max_lr until step 6.5, back down to the initial rate max_lr / " \
+           "div_factor until step 13" in message
 
 
 def test_cyclic_message():
@@ -436,6 +465,7 @@ WRONG_PLATEAU = {
     "cooldown does not hold the count at 0": _plateau_wrong(cooldown_resets=False),
     "compares with the last loss, not the best": _plateau_wrong(compare_last=True),
     "records the rate after the update (one epoch early)": _plateau_wrong(record_after=True),
+    "waits for one bad epoch too many": _plateau_wrong(exceeded=lambda p: lambda bad: bad > p + 1),
 }
 
 
@@ -454,9 +484,13 @@ def test_plateau_message():
     # epochs are 2, 3, 4; the third (> patience) halves the rate from epoch 5 on.  With >=,
     # it is halved after epoch 3 already: epoch 4 gets 0.05.
     message = str(rejected(checks.check_plateau_lrs, WRONG_PLATEAU[">= patience instead of >"]))
-    assert "val_losses=[1, 0.8, 0.8, 0.81, 0.8, 0.79, 0.7, 0.7, 0.7, 0.7]" in message
+    assert "val_losses=[1, 0.8, 0.8, 0.81, 0.8, 0.79, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7]" \
+        in message
     assert "first difference at epoch 4: expected 0.1, got 0.05" in message
     assert "val_loss" in message  # the losses are shown beside the rates
+    # torch cuts after epochs 4 (bad epochs 2, 3, 4) and 9 (7, 8, 9): 0.1, then 0.05 from epoch
+    # 5, 0.025 from epoch 10; ">=" cuts after epochs 3, 8 and 11: 0.0125 at epoch 12
+    assert "last value, epoch 12: expected 0.025, got 0.0125 (yours is 2x too low)" in message
 
 
 @pytest.mark.parametrize("value, words", [
@@ -618,8 +652,8 @@ def test_train_accepts_correct_loop(capsys):
 
 
 def test_train_messages():
-    assert "called before optimizer.step()" in str(rejected(checks.check_train,
-                                                            _loop(before=True)))
+    assert "called before optimizer.step()" in flat(str(rejected(checks.check_train,
+                                                                 _loop(before=True))))
     assert "never called optimizer.step() on the optimizer it was given" in str(
         rejected(checks.check_train, _loop(new_optimizer=True)))
     # first public case: 3 epochs x 4 batches; one epoch only -> 4 steps
@@ -662,6 +696,47 @@ def test_learner_exception_is_reported_with_its_cause(check):
         check(broken)
     assert isinstance(info.value.__cause__, ZeroDivisionError)
     assert "while the check called" in str(info.value)
+    # the learner's line is in the chained traceback, and the message says so
+    assert str(info.value).endswith("(the traceback above this message shows the line in your "
+                                    "code)")
+
+
+def test_no_pointer_to_a_line_of_the_learner_when_none_ran():
+    # a function whose parameters are named differently: Python refuses the call itself
+    with pytest.raises(CheckFailed) as info:
+        checks.check_step_lr(lambda epoch, lr, step_size, gamma: lr)
+    message = str(info.value)
+    assert "got an unexpected keyword argument 'base_lr'" in message
+    assert "traceback above" not in message
+    assert "hint: the call does not fit your function's signature" in message
+
+    class WrongInit(LRScheduler):  # the exercise's __init__ takes warmup_steps
+        def __init__(self, optimizer, warmup, total_steps, start_factor=0.1, eta_min=0.0,
+                     last_epoch=-1):
+            super().__init__(optimizer, last_epoch)
+
+        def get_lr(self):
+            return list(self.base_lrs)
+
+    with pytest.raises(CheckFailed) as info:
+        checks.check_warmup_cosine(WrongInit)
+    message = str(info.value)
+    assert message.startswith("WarmupCosine raised TypeError: ")
+    assert "WrongInit.__init__() got an unexpected keyword argument 'warmup_steps'" in message
+    assert "traceback above" not in message and "get_lr" not in message
+    assert "keep the exercise's __init__(self, optimizer, warmup_steps, total_steps" in message
+
+
+def test_grading_never_points_at_a_traceback():
+    """When grading, no exception object comes back from the sandbox (only a record), and a
+    feedback page shows no traceback: the message must not mention one."""
+    spec = checks.get_check("check_step_lr")
+    case = spec.cases(False, 0)[0]
+    record = spec.probe(lambda epoch, **params: 1 / 0, case)
+    with pytest.raises(CheckFailed) as info:
+        spec.judge(case, spec.expected(case), record, display=False)
+    assert "raised ZeroDivisionError" in str(info.value)
+    assert "traceback" not in str(info.value)
 
 
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
@@ -727,6 +802,321 @@ def test_mutating_arguments_does_not_change_later_calls():
         return value
 
     checks.check_multistep_lr(mutating)
+
+
+# ------------------------------------------------------------------------ naming the mistake
+#
+# For every wrong implementation above: what the public message's diagnosis says (a fragment
+# written here by hand, from the first public case it fails) and what the feedback of a hidden
+# case may say (a fragment of the check's constant description of the mistake), or None where
+# the check does not recognise the mistake (the message then keeps the generic hint).
+
+SHIFT_EARLY = "the curve is torch's shifted one epoch early (an off-by-one)"
+SHIFT_LATE = "the curve is torch's shifted one epoch late (an off-by-one)"
+
+NAMED = {
+    "check_step_lr": (WRONG_STEP_LR, {
+        "off by one epoch (decays early)": (
+            "your curve is torch's shifted one epoch early: at each epoch k you return torch's "
+            "rate for epoch k + 1", SHIFT_EARLY),
+        "off by one epoch (decays late)": (
+            "your curve is torch's shifted one epoch late", SHIFT_LATE),
+        "true division instead of floor": (
+            "your rate decays at every epoch: that is base_lr * gamma ** (epoch / step_size)",
+            "true division where floor division belongs"),
+        "already decayed at epoch 0": (
+            "your curve is torch's times gamma=0.5 from epoch 0 on", "one too large"),
+        "decays once and stops": (
+            "your rate decays once, at epoch 3, and then stays", "the decay does not repeat"),
+        "gamma subtracted": (None, None),
+    }),
+    "check_multistep_lr": (WRONG_MULTISTEP_LR, {
+        "< instead of <=": ("count the milestones m <= epoch, not m < epoch", SHIFT_LATE),
+        "only the first milestone": (
+            "your rate decays once, at the first milestone (3)", "only once"),
+        "gamma once, whatever the count": (
+            "your rate decays once, at the first milestone (3)", "only once"),
+        "only the milestone epochs themselves": (None, None),
+        "off by one epoch": ("your curve is torch's shifted one epoch early", SHIFT_EARLY),
+    }),
+    "check_exponential_lr": (WRONG_EXPONENTIAL_LR, {
+        "off by one epoch": ("your curve is torch's shifted one epoch early", SHIFT_EARLY),
+        "linear instead of exponential": (None, None),
+        "exp(-gamma * epoch)": ("your curve is base_lr * exp(-gamma * epoch)",
+                                "an exponential of minus the factor"),
+        "gamma ** epoch without base_lr": ("multiply it by base_lr=0.1",
+                                           "the initial rate is left out"),
+    }),
+    "check_polynomial_lr": (WRONG_POLYNOMIAL_LR, {
+        "epoch not clamped at total_iters": (
+            "after total_iters=5 torch's rate stays at 0", "does not stay at zero"),
+        "forgets the power": ("your curve is a straight line", "the power is left out"),
+        "divides by total_iters + 1": ("you divide by total_iters + 1",
+                                       "spread over one epoch too many"),
+        "off by one epoch": ("your curve is torch's shifted one epoch early", SHIFT_EARLY),
+        "power on total_iters": (None, None),
+    }),
+    "check_cosine_annealing_lr": (WRONG_COSINE, {
+        "forgets eta_min": ("your cosine anneals to 0, not to eta_min=0.01",
+                            "anneals to zero instead of to the floor"),
+        "eta_min added on top": ("your curve starts at base_lr + eta_min",
+                                 "added on top of the whole cosine"),
+        "stops at T_max": ("past T_max=4 torch's cosine goes on and climbs back",
+                           "stops at its minimum instead of climbing back up"),
+        "restarts at T_max": ("yours jumps back to base_lr at epoch T_max=10",
+                              "jumps back to the top after its minimum"),
+        # T_max=10: the learner's cosine over 9 epochs bottoms out at epoch 9
+        "T_max - 1 in the denominator": (
+            "your cosine reaches eta_min at epoch 9, as if you divided by T_max - 1",
+            "reaches its minimum one epoch early"),
+        "quarter cosine": (None, None),
+        "T_max + 1 in the denominator": (
+            "your cosine reaches eta_min at epoch 11, as if you divided by T_max + 1",
+            "reaches its minimum one epoch late"),
+        "cosine of epoch + 1": ("cos(pi * (epoch + 1) / T_max) where cos(pi * epoch / T_max) "
+                                "belongs?", SHIFT_EARLY),
+    }),
+    "check_warm_restarts_lr": (WRONG_RESTARTS, {
+        # T_0=5, T_mult=1 over 15 epochs: torch restarts at 5, 10; cycles of 4 at 4, 8, 12
+        "restarts one epoch early": (
+            "your curve restarts at epochs [4, 8, 12]; torch restarts at [5, 10]: each of your "
+            "cycles is one epoch shorter", "each cycle is one epoch too short"),
+        # T_0=3, T_mult=2 over 22 epochs: torch restarts at 3, 9, 21
+        "ignores T_mult": ("so torch restarts at epochs [3, 9, 21]", "the cycles do not grow"),
+        # T_0=5, T_mult=1 over 15 epochs: cycles of 5 then 10 epochs restart at 5 only
+        "cycles grow linearly": ("your curve restarts at epochs [5]; torch restarts at [5, 10]",
+                                 "the restarts come at the wrong epochs"),
+        "> instead of >=": ("at the restart epochs [5, 10] yours is still at eta_min",
+                            "still at the bottom of the old cycle"),
+        "grows the cycle before subtracting it": (
+            "your curve restarts at epochs [3, 12]; torch restarts at [3, 9, 21]", None),
+        "forgets eta_min": ("your cosine anneals to 0, not to eta_min=0.001",
+                            "anneals to zero instead of to the floor"),
+    }),
+    "check_cyclic_triangular2_lr": (WRONG_CYCLIC, {
+        "triangular: never halves": ("that is mode='triangular'", "the cycles never shrink"),
+        "halves one cycle too early": ("the halving starts one cycle early",
+                                       "the first cycle is already halved"),
+        "ignores step_size_down": ("your way down takes step_size_up=2 steps",
+                                   "the way down takes as long as the way up"),
+        "cycle of 2 * step_size_up": (None, None),
+        "halves base_lr too": (None, None),
+    }),
+    "check_one_cycle_lr": (WRONG_ONE_CYCLE, {
+        "ignores three_phase": ("yours has two phases", "the three-phase shape is ignored"),
+        # pct_start=0.3 of 20 steps: torch peaks at step 5
+        "warm-up ends at pct_start * total_steps": (
+            "your rate peaks at step pct_start * total_steps = 6; torch's peaks at step "
+            "pct_start * total_steps - 1 = 5", None),
+        "second phase ends at 2 * pct * T - 1": (None, None),
+        # max_lr=0.1, div_factor=25, final_div_factor=1e4: initial 0.004, final 4e-07
+        "forgets final_div_factor": (
+            "your rate ends at max_lr / div_factor = 0.004, the initial rate, 10000x too high",
+            "the final division is left out"),
+        "final_div_factor divides max_lr": (
+            "your rate ends at max_lr / final_div_factor = 1e-05, 25x too high",
+            "the peak rate divided by the final factor"),
+        "anneals to 0": ("your rate anneals to 0; torch anneals to initial_lr / "
+                         "final_div_factor = max_lr / (div_factor * final_div_factor) = 4e-07",
+                         "anneals to zero instead of to the final minimum"),
+        "always cos": ("your curve is torch's with anneal_strategy='cos'",
+                       "the other annealing shape"),
+        "always linear": ("your curve is torch's with anneal_strategy='linear'",
+                          "the other annealing shape"),
+        "each phase runs backwards": (None, None),
+    }),
+    "check_plateau_lrs": (WRONG_PLATEAU, {
+        ">= patience instead of >": (
+            "you cut when bad_epochs >= patience; torch cuts when the number of epochs without "
+            "improvement exceeds patience", "reaches the patience instead of when it exceeds it"),
+        "absolute threshold": ("an improvement in yours is loss < best - threshold",
+                               "subtracted from the best loss (absolute)"),
+        "threshold ignored": ("in yours any loss below the best counts as an improvement",
+                              "the threshold is ignored"),
+        "<= in the improvement test": (None, None),
+        "no cooldown": ("after a cut torch waits cooldown=2 epochs", "no cooldown after a cut"),
+        "cooldown does not hold the count at 0": (
+            "after a cut torch waits cooldown=2 epochs", "no cooldown after a cut"),
+        "compares with the last loss, not the best": (None, None),
+        "records the rate after the update (one epoch early)": (
+            "your lrs[e] is the rate after the decision on val_losses[e]",
+            "recorded after that epoch's decision"),
+        "waits for one bad epoch too many": (
+            "your cuts come one epoch late: torch cuts as soon as the number of epochs without "
+            "improvement exceeds patience=2, i.e. at 3 bad epochs in a row", None),
+    }),
+    "check_warmup_cosine": (WRONG_WARMUP_COSINE, {
+        "warm-up one step ahead": (
+            "your curve is torch's shifted one step early",
+            "the curve is torch's shifted one step early (an off-by-one)"),
+        "ignores start_factor (ramps from 0)": ("your warm-up starts at 0",
+                                                "the warm-up starts from zero"),
+        "cosine over total_steps instead of total - warmup": (
+            "your cosine runs over total_steps=20 steps; after a warm-up of 5 steps only "
+            "total_steps - warmup_steps = 15 are left", "spread over all the steps"),
+        "forgets eta_min": ("your cosine anneals to 0, not to eta_min=0.05",
+                            "anneals to zero instead of to the floor"),
+        "recursive update that drifts": ("your cosine anneals to 0, not to eta_min=0.05",
+                                         "anneals to zero instead of to the floor"),
+        "uses the current lr instead of base_lrs": (
+            "yours computes each step's rate from the optimizer's current rate (group['lr'])",
+            "the rate compounds"),
+        "cosine from t instead of t - warmup": (
+            "after the warm-up your cosine is cos(pi * t / total_steps), evaluated at t instead "
+            "of t - warmup_steps", "the cosine is not shifted by the warm-up"),
+    }),
+    "check_train": (WRONG_LOOPS, {
+        "scheduler stepped per epoch, before the batches (the exercise's bug)": (
+            "your rate changes once per epoch (every 4 batches)",
+            "stepped once per epoch instead of once per batch"),
+        "scheduler stepped per epoch, after the batches": (
+            "your rate changes once per epoch (every 4 batches)",
+            "stepped once per epoch instead of once per batch"),
+        "scheduler stepped before optimizer.step()": (
+            "scheduler.step() is called before optimizer.step()",
+            "stepped before the optimizer"),
+        # these fail before any curve is compared: no diagnosis, their own messages
+        "total_steps = epochs": (None, None),
+        "a new optimizer inside train": (None, None),
+        "trains one epoch only": (None, None),
+        "total_steps one too many": ("your curve is OneCycleLR with total_steps = 13",
+                                     "built for more steps than the loop takes"),
+    }),
+}
+WRONG = [(check, name) for check, (table, _) in NAMED.items() for name in table]
+
+
+def _learner(check: str, name: str):
+    fn = NAMED[check][0][name]
+    return make_warmup_cosine(_rule(fn)) if check == "check_warmup_cosine" else fn
+
+
+def test_every_wrong_implementation_has_a_naming_entry():
+    for check, (table, named) in NAMED.items():
+        assert set(named) == set(table), check
+    assert len(WRONG) == 71
+
+
+@pytest.mark.parametrize("check, name", WRONG, ids=[f"{c}-{n}" for c, n in WRONG])
+def test_the_message_names_the_mistake(check, name):
+    public, _ = NAMED[check][1][name]
+    failure = rejected(getattr(checks, check), _learner(check, name))
+    message = str(failure)
+    if public is None:
+        assert "diagnosis:" not in message and not failure.mistake
+    else:
+        assert message.count("diagnosis:") == 1 and failure.mistake
+        diagnosis = " ".join(message.split("diagnosis:")[1].split())  # wrapped at 96 columns
+        assert public in diagnosis, message
+        assert "hint:" not in message  # the generic hint gives way to the diagnosis
+        assert max(len(line) for line in message.split("diagnosis:")[1].splitlines()) <= 96
+
+
+def _constant_kinds(check) -> set[str]:
+    return {m.kind for m in check.mistakes}
+
+
+@pytest.mark.parametrize("check, name", WRONG, ids=[f"{c}-{n}" for c, n in WRONG])
+def test_hidden_feedback_names_the_kind_of_mistake_and_no_value(check, name):
+    """What `lrcourse grade` writes for failed hidden cases (lrcourse.grading.session, from
+    the plain-data records the sandbox's probe sends back): how many failed, and how the first
+    did, in constant words: no number, no value, no input of the case."""
+    import json
+
+    from lrcourse.grading.session import judge_hidden
+
+    spec = checks.get_check(check)
+    cases = spec.cases(True, HIDDEN_SEED)
+    expected = [spec.expected(case) for case in cases]
+    records = [json.loads(json.dumps(spec.probe(_learner(check, name), case)))
+               for case in cases]
+    verdict = judge_hidden(spec, cases, expected, records)
+    assert verdict.status == "failed"
+    head, first, hint = re.fullmatch(
+        r"(\w+: \d+ of \d+ hidden cases failed) \(the first: (.*)\)\. Hint: (.*)\.",
+        verdict.message).groups()
+    assert hint == spec.hidden_hint  # the check's constant hint, which names no value
+    assert not re.search(r"\d", first), verdict.message
+    assert "=" not in first and "[" not in first
+    kinds = _constant_kinds(spec)
+    assert first in ("your values differ from PyTorch's", "your code raised ValueError") or (
+        first.startswith("your values differ from PyTorch's: ")
+        and set(first.split(": ", 1)[1].split("; or ")) <= kinds), first
+    _, kind = NAMED[check][1][name]
+    if kind is not None:
+        assert kind in first
+
+
+def test_every_mistake_description_names_no_number_or_parameter():
+    for name in checks.CHECK_MODULES:
+        spec = checks.get_check(name)
+        for kind in _constant_kinds(spec):
+            assert not re.search(r"\d|=|_", kind), (name, kind)
+    assert len(_constant_kinds(checks.get_check("check_one_cycle_lr"))) >= 8
+
+
+def test_plateau_cut_early_and_rate_recorded_late_are_told_apart():
+    # on the second public case both first differ at epoch 4 (0.05 where torch has 0.1); the
+    # long plateau at the end separates them: torch cuts every 3 epochs there, ">=" every 2
+    early = flat(str(rejected(checks.check_plateau_lrs,
+                              WRONG_PLATEAU[">= patience instead of >"])))
+    late = flat(str(rejected(checks.check_plateau_lrs,
+                             WRONG_PLATEAU["records the rate after the update (one epoch early)"])))
+    for message in (early, late):
+        assert "first difference at epoch 4: expected 0.1, got 0.05" in message
+    assert "bad_epochs >= patience" in early and "bad_epochs >= patience" not in late
+    assert "after the decision on val_losses[e]" in late and "after the decision" not in early
+    # the ">=" curve, 0.0125 at epoch 12, is torch's with patience=1; recorded after the
+    # decision, epoch 12 shows the cut after epoch 12: 0.0125 as well, but epoch 11 differs
+    assert "your curve is torch's with patience=1" in early
+
+
+def test_warmup_cosine_names_base_lrs_only_when_that_is_the_mistake():
+    for name, rule in WRONG_WARMUP_COSINE.items():
+        message = str(rejected(checks.check_warmup_cosine, make_warmup_cosine(_rule(rule))))
+        assert ("self.base_lrs" in message) == (name == "uses the current lr instead of base_lrs")
+
+
+def test_one_cycle_message_shows_the_final_values():
+    # first public case: max_lr=0.1, div_factor=25, final_div_factor=1e4, 20 steps.  torch ends
+    # at 0.1 / 25 / 1e4 = 4e-07; dividing max_lr by final_div_factor ends at 1e-05, 25x higher
+    message = str(rejected(checks.check_one_cycle_lr,
+                           WRONG_ONE_CYCLE["final_div_factor divides max_lr"]))
+    assert "largest difference at step 19, the last: expected 4e-07, got 1e-05 (yours is 25x " \
+           "too high)" in message
+    # forgetting final_div_factor ends at the initial rate, 0.1 / 25 = 0.004
+    message = str(rejected(checks.check_one_cycle_lr, WRONG_ONE_CYCLE["forgets final_div_factor"]))
+    assert "largest difference at step 19, the last: expected 4e-07, got 0.004 (yours is " \
+           "10,000x too high)" in message
+    # the third public case, three phases, pct_start=0.25 of 30 steps: the two agree up to step
+    # 6 and end alike (0.1 / 100 = 0.001), the largest gap is mid-way
+    message = str(rejected(checks.check_one_cycle_lr, WRONG_ONE_CYCLE["ignores three_phase"]))
+    assert "last value, step 29: 0.001, the same in both" in message
+
+
+def test_a_learner_who_never_cuts_sees_the_factor_at_the_end():
+    # fourth public case: 1% threshold, patience 1, factor 0.1; counting the sub-threshold
+    # improvements as improvements, the rate never leaves 0.2, while torch has cut three times
+    # by epoch 10 (0.2 * 0.1**3 = 0.0002), and the gap is as large at epoch 11
+    message = str(rejected(checks.check_plateau_lrs, WRONG_PLATEAU["threshold ignored"]))
+    assert "largest difference at epoch 10: expected 0.0002, got 0.2 (yours is 1,000x too " \
+           "high)" in message
+    assert "last value, epoch 11: expected 0.0002, got 0.2 (yours is 1,000x too high)" in message
+
+
+def test_several_mistakes_that_give_the_same_curve_are_all_named():
+    # ExponentialLR(gamma=0.5) from 1.0 shifted one epoch early is the same curve from 0.5: on
+    # such a case two mistakes cannot be told apart, and both are named
+    from lrcourse.checks.diagnosis import Curves, candidate, diagnose
+
+    expected = np.array([1.0, 0.5, 0.25])
+    got = np.array([0.5, 0.25, 0.125])
+    curves = Curves(expected, got, "ExponentialLR", 1.0, {"gamma": 0.5}, {"base_lr": 1.0})
+    a = candidate("kind a", lambda c: c.curve(c.t + 1), "text a")
+    b = candidate("kind b", lambda c: c.curve(lr=0.5), "text b")
+    found = diagnose((a, b), curves)
+    assert found.kind == "kind a; or kind b"
+    assert found.text == "2 mistakes give exactly your curve on this case: (1) text a; (2) text b"
 
 
 # ------------------------------------------------------------------------- overlay figure

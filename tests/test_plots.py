@@ -290,6 +290,28 @@ def test_compare_draws_steps_and_names_the_axis_like_the_message():
     assert plots.legend_overlaps(fig) == []
 
 
+def test_compare_marks_the_largest_difference_and_spans_decades_on_a_log_axis():
+    # OneCycleLR ending at its initial rate instead of 10_000x lower: the gap is at the end
+    expected = lr_curve("OneCycleLR", 20, 0.1, max_lr=0.1, total_steps=20)
+    got = lr_curve("OneCycleLR", 20, 0.1, max_lr=0.1, total_steps=20, final_div_factor=1.0)
+    fig = plots.compare(expected, got, first_diff=6, largest_diff=19, xlabel="step",
+                        title="one_cycle_lr(step, max_lr=0.1, total_steps=20, pct_start=0.3, "
+                              "anneal_strategy='cos', div_factor=25, final_div_factor=10000)")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"  # 0.1 down to 4e-07
+    [bar] = [line for line in ax.lines if line.get_label().startswith("largest")]
+    assert bar.get_label() == "largest difference (step 19)"
+    assert list(bar.get_xdata()) == [19, 19]
+    assert sorted(bar.get_ydata()) == pytest.approx([expected[19], got[19]])
+    assert "\n" in ax.get_title()  # a long call wraps instead of running off the figure
+    assert plots.legend_overlaps(fig) == []
+    # steps: the bar stands mid-step, where both held values are drawn; a linear axis
+    fig = plots.compare([0.1, 0.1, 0.05], [0.1, 0.05, 0.05], first_diff=1, largest_diff=1,
+                        stepped=True, xlabel="epoch")
+    assert fig.axes[0].get_yscale() == "linear"
+    assert list(fig.axes[0].lines[-1].get_xdata()) == [1.5, 1.5]
+
+
 def test_a_failing_check_shows_steps_against_epochs(monkeypatch):
     figures, shown = [], []
     original = plots.compare
@@ -308,6 +330,8 @@ def test_a_failing_check_shows_steps_against_epochs(monkeypatch):
     ax = fig.axes[0]
     assert ax.get_xlabel() == "epoch"
     assert [line.get_drawstyle() for line in ax.lines[:2]] == ["steps-post"] * 2
+    assert [line.get_label() for line in ax.lines[2:]] == ["first difference (epoch 3)",
+                                                           "largest difference (epoch 3)"]
     assert shown and shown[0].data[:4] == b"\x89PNG"
     assert plots.legend_overlaps(fig) == []
 

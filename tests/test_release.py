@@ -28,8 +28,19 @@ INDEX = {
     "ex04_cyclic_onecycle.ipynb": ([("cyclic_triangular2_lr", 3), ("one_cycle_lr", 4)],
                                    ["06_cyclic_onecycle"]),
     "ex05_plateau.ipynb": ([("plateau_lrs", 4)], ["07_reduce_on_plateau"]),
-    "ex06_warmup_cosine.ipynb": ([("WarmupCosine", 4)], ["08_chaining"]),
+    "ex06_warmup_cosine.ipynb": ([("WarmupCosine", 4)],
+                                 ["08_chaining", "15_writing_your_own_scheduler"]),
     "ex07_find_the_bug.ipynb": ([("train", 3)], ["09_training_loop"]),
+    "ex08_lambda_factors.ipynb": ([("step_decay", 1), ("linear_warmup", 2)],
+                                  ["01_lambda_multiplicative"]),
+    "ex09_warmups.ipynb": ([("constant_lr", 1), ("linear_lr", 2), ("make_warmup", 2)],
+                           ["03_constant_linear_exponential_polynomial"]),
+    "ex10_composites.ipynb": ([("chained_lr", 1), ("sequential_lr", 2),
+                               ("chained_cosine_curve", 3)], ["08_chaining"]),
+    "ex11_swalr.ipynb": ([("swalr_lr", 2), ("swa_recipe_lr", 3)],
+                         ["17_stochastic_weight_averaging"]),
+    "ex12_transformers_cosine.ipynb": ([("cosine_with_warmup_lambda", 4)],
+                                       ["16_schedules_in_other_libraries"]),
 }
 
 
@@ -266,3 +277,13 @@ def test_nbval_reports_the_check_message_from_the_command_line():
     assert "CheckFailed: exponential_lr is not implemented yet" in report
     assert "CheckFailed: polynomial_lr is not implemented yet" in report
     assert re.search(r"\b2 failed\b", report)
+
+
+def test_readme_counts_the_exercises_and_their_points():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("<!-- section:exercises -->")[1].split("<!-- /section:exercises -->")[0]
+    words = ("Zero One Two Three Four Five Six Seven Eight Nine Ten Eleven Twelve Thirteen "
+             "Fourteen Fifteen Sixteen").split()
+    total = sum(points for functions, _ in INDEX.values() for _, points in functions)
+    assert f"{words[len(INDEX)]} exercise notebooks in `exercises/`, {total} points in all" \
+        in " ".join(section.split())

@@ -17,6 +17,8 @@ import functools
 import itertools
 import math
 import numbers
+import re
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,7 +29,14 @@ ATOL_SCALE = 1e-9
 
 
 class CheckFailed(AssertionError):
-    """A learner's code disagrees with PyTorch; the message says where and by how much."""
+    """A learner's code disagrees with PyTorch; the message says where and by how much.
+
+    ``mistake``: when the learner's curve was recognised as a known wrong implementation
+    (:mod:`lrcourse.checks.diagnosis`), that mistake's constant description, which names no
+    value of the case; else "".
+    """
+
+    mistake: str = ""
 
 
 CheckFailed.__module__ = "lrcourse.checks"  # the name learners import it by
@@ -88,13 +97,34 @@ def raised_record(exc: BaseException, **where: Any) -> dict:
             "type_error": isinstance(exc, TypeError), **where}
 
 
-def raised_message(record: dict, function: str, where: str) -> str:
+# Python's own words when a call does not fit the function's signature (no line of the
+# function ran): "f() got an unexpected keyword argument 'lr'", "f() missing 1 required ...".
+_SIGNATURE = re.compile(r"\(\) (got an unexpected keyword argument|missing \d+ required|"
+                        r"takes \d+ positional|takes from \d+ to \d+ positional|"
+                        r"got multiple values for argument|got some positional-only)")
+
+
+def is_signature_error(record: dict) -> bool:
+    """Whether a ``raised`` record is Python refusing the call itself (a wrong signature)."""
+    return bool(record.get("type_error")) and bool(_SIGNATURE.search(record.get("message", "")))
+
+
+def raised_message(record: dict, function: str, where: str, signature: str = "") -> str:
     """The learner's code raised (``record`` from :func:`raised_record`): say what it was
-    doing and what it raised."""
+    doing and what it raised.  (Whether a traceback of the learner's own lines stands above
+    the message is for :func:`lrcourse.checks.spec.fail` to say: it knows the exception.)
+
+    ``signature``: the hint for a call that does not fit the learner's signature (by default,
+    keep the exercise's parameter names).
+    """
     if record.get("not_implemented"):
         return not_implemented(function).args[0]
-    return (f"{function} raised {record['type']}: {record['message']}\n  while the check called "
-            f"{where}\n  (the traceback above this message shows the line in your code)")
+    message = (f"{function} raised {record['type']}: {record['message']}\n  while the check "
+               f"called {where}")
+    if is_signature_error(record):
+        message += "\n  hint: " + (signature or "the call does not fit your function's "
+                                    "signature: keep the parameter names the exercise gives")
+    return message
 
 
 def raised(function: str, where: str, exc: BaseException) -> CheckFailed:
@@ -275,6 +305,53 @@ def _table(expected: np.ndarray, got: np.ndarray, first: int, variable: str,
     return "\n".join(rows)
 
 
+def _times(expected: float, got: float) -> str:
+    """`` (yours is 10x too high)`` when that says more than the two numbers; else ``""``."""
+    if not (expected > 0 and got > 0):
+        return ""
+    ratio = got / expected
+    if 1 / 1.05 < ratio < 1.05:
+        return ""
+    factor = max(ratio, 1 / ratio)
+    factor_text = f"{factor:.3g}" if factor < 100 else \
+        f"{factor:,.0f}" if factor < 1e7 else f"{factor:.2g}"
+    return f" (yours is {factor_text}x too {'high' if ratio > 1 else 'low'})"
+
+
+def difference_lines(expected: np.ndarray, got: np.ndarray, bad: np.ndarray,
+                     variable: str) -> list[str]:
+    """Where the curves part (first difference), by how much at worst (largest difference), and
+    where they end (last value): the three lines of a mismatch message."""
+    first = int(bad[0])
+    largest = int(bad[np.argmax(np.abs(got[bad] - expected[bad]))])
+    last = len(expected) - 1
+    lines = [f"  first difference at {variable} {first}: expected {expected[first]:.10g}, "
+             f"got {got[first]:.10g}{_times(expected[first], got[first])}"]
+    if largest == first:
+        lines.append(f"  largest difference: the first one ({variable} {first})")
+    else:
+        at = f"{variable} {largest}, the last" if largest == last else f"{variable} {largest}"
+        lines.append(f"  largest difference at {at}: expected {expected[largest]:.10g}, got "
+                     f"{got[largest]:.10g}{_times(expected[largest], got[largest])}")
+    if last in bad and largest != last:
+        lines.append(f"  last value, {variable} {last}: expected {expected[last]:.10g}, got "
+                     f"{got[last]:.10g}{_times(expected[last], got[last])}")
+    elif last not in bad:
+        lines.append(f"  last value, {variable} {last}: {expected[last]:.10g}, the same in both")
+    return lines
+
+
+MESSAGE_WIDTH = 96
+"""Columns a message's sentences wrap at (a notebook's error output would cut words)."""
+
+
+def paragraph(label: str, text: str) -> str:
+    """``  label: text``, wrapped between words at :data:`MESSAGE_WIDTH`, indented under it."""
+    return textwrap.fill(text, MESSAGE_WIDTH, initial_indent=f"  {label}: ",
+                         subsequent_indent="    ", break_long_words=False,
+                         break_on_hyphens=False)
+
+
 def compare_curves(
     expected: np.ndarray,
     got: np.ndarray,
@@ -286,9 +363,15 @@ def compare_curves(
     hint: str = "",
     extra: tuple[str, Sequence[float]] | None = None,
     display: Callable[[Any], None] | None | bool = None,
+    diagnosis: Any = None,
 ) -> None:
     """Raise CheckFailed (after showing the overlay plot in a notebook, or handing it to
-    ``display``) if the curves differ."""
+    ``display``) if the curves differ.
+
+    ``diagnosis`` (a :class:`lrcourse.checks.diagnosis.Diagnosis`, or None): the mistake the
+    learner's curve was recognised as; its text replaces ``hint``, and its constant ``kind`` is
+    kept on the exception as ``.mistake`` (what a hidden case's feedback may say).
+    """
     bad = mismatches(expected, got)
     if bad.size == 0:
         return
@@ -296,16 +379,20 @@ def compare_curves(
     lines = [
         f"{function} does not match torch.optim.lr_scheduler.{torch_name}.",
         f"  checked: {call} for {variable} = 0 .. {len(expected) - 1}",
-        f"  first difference at {variable} {first}: expected {expected[first]:.10g}, "
-        f"got {got[first]:.10g}",
+        *difference_lines(expected, got, bad, variable),
         f"  {bad.size} of {len(expected)} values differ.",
         _table(expected, got, first, variable, extra),
     ]
-    if hint:
+    if diagnosis is not None:
+        lines.append(paragraph("diagnosis", diagnosis.text))
+    elif hint:  # one line, as checks written before diagnoses expect
         lines.append(f"  hint: {hint}")
+    largest = int(bad[np.argmax(np.abs(got[bad] - expected[bad]))])
     show_overlay(expected, got, first, title=call, display=display, xlabel=variable,
-                 schedule=torch_name)
-    raise CheckFailed("\n".join(lines))
+                 schedule=torch_name, largest_diff=largest)
+    failure = CheckFailed("\n".join(lines))
+    failure.mistake = diagnosis.kind if diagnosis is not None else ""
+    raise failure
 
 
 # ------------------------------------------------------------------------------ notebook plot
@@ -323,11 +410,12 @@ def in_notebook() -> bool:
 
 def show_overlay(expected, got, first_diff: int | None, title: str = "",
                  display: Callable[[Any], None] | None | bool = None, *, xlabel: str = "step",
-                 schedule: str = "") -> bool:
+                 schedule: str = "", largest_diff: int | None = None) -> bool:
     """Display PyTorch's curve and the learner's, overlaid, as a PNG output of the running cell.
 
     ``xlabel`` names the x axis as the message does ("epoch" or "step"); the curves are drawn
-    as steps when ``schedule`` (the torch scheduler's name) is piecewise constant.
+    as steps when ``schedule`` (the torch scheduler's name) is piecewise constant; the first and
+    the largest difference are marked.
     Does nothing outside a notebook (plain Python, pytest) unless ``display`` is given, and
     nothing at all when ``display`` is False.  Returns whether a figure was displayed.  A
     failure to draw never hides the check's message.
@@ -344,7 +432,8 @@ def show_overlay(expected, got, first_diff: int | None, title: str = "",
         from lrcourse import plots
 
         fig = plots.compare(np.asarray(expected), np.asarray(got), labels=("PyTorch", "yours"),
-                            first_diff=first_diff, title=title, xlabel=xlabel,
+                            first_diff=first_diff, largest_diff=largest_diff, title=title,
+                            xlabel=xlabel,
                             stepped=plots.is_piecewise_constant(schedule.split(" ")[0]))
         png = plots.to_png(fig)  # a pyplot-free Figure: nothing to close
     except Exception:  # noqa: BLE001 - the plot is a bonus; the message is what matters

@@ -36,6 +36,8 @@ from ._core import (
     bad_value_message, compare_curves, describe_value, format_call, learner_facing, mismatches,
     raised_message, raised_record, short_repr, type_name,
 )
+from .diagnosis import PATTERN, Curves, Mistake, candidate, common, diagnose, \
+    differs_only_after, jumps_up
 from .spec import Check, MalformedProbe, fail, finite_floats, keep, run_in_notebook, \
     validate_record
 
@@ -60,6 +62,7 @@ class FunctionExercise(Check):
     public: list[tuple[int, Params]]                    # (number of steps, learner params)
     draw: Callable[[np.random.Generator], tuple[int, Params]]  # one hidden case
     hint: Callable[[Params, int], str] = field(default=lambda params, first: "")
+    mistakes: tuple[Mistake, ...] = ()  # wrong implementations the message can name
     hidden_count: int = HIDDEN_CASES
 
     # ------------------------------------------------------------------ trusted: the grader
@@ -127,11 +130,16 @@ class FunctionExercise(Check):
         expected = np.asarray(expected, dtype=np.float64)
         values = np.asarray(got["values"], dtype=np.float64)
         bad = mismatches(expected, values)
+        if bad.size == 0:
+            return
+        lr, torch_kwargs = self.to_torch(params)
         compare_curves(
             expected, values,
             function=self.subject, torch_name=self.torch_name, variable=self.variable,
             call=format_call(self.subject, self.variable, params),
-            hint=self.hint(params, int(bad[0])) if bad.size else "", display=display,
+            hint=self.hint(params, int(bad[0])), display=display,
+            diagnosis=diagnose(self.mistakes, Curves(expected, values, self.torch_name, lr,
+                                                     torch_kwargs, params, self.variable)),
         )
 
 
@@ -154,6 +162,31 @@ def _round(x: float, digits: int = 4) -> float:
 # --------------------------------------------------------------------- exercise 1: StepLR
 
 
+STEP_LR_MISTAKES = (
+    candidate(
+        "the rate decays a little at every epoch instead of once per period (true division "
+        "where floor division belongs)",
+        lambda c: c.other("ExponentialLR", c.lr,
+                          gamma=c.kwargs["gamma"] ** (1 / c.kwargs["step_size"])),
+        "your rate decays at every epoch: that is base_lr * gamma ** (epoch / step_size); StepLR "
+        "multiplies it by gamma once every step_size={step_size} epochs: "
+        "base_lr * gamma ** (epoch // step_size), with floor division"),
+    candidate(
+        "the first decay is already applied at the start (the exponent is one too large)",
+        lambda c: c.curve(lr=c.lr * c.kwargs["gamma"]),
+        "your curve is torch's times gamma={gamma} from epoch 0 on: the exponent is one too "
+        "large (epoch // step_size + 1?); at epoch 0 torch's rate is base_lr={base_lr}"),
+    candidate(
+        "the rate decays once and then stays (the decay does not repeat)",
+        lambda c: c.other("MultiStepLR", c.lr, milestones=[c.kwargs["step_size"]],
+                          gamma=c.kwargs["gamma"]),
+        "your rate decays once, at epoch {step_size}, and then stays; StepLR multiplies it by "
+        "gamma again every step_size={step_size} epochs"),
+    *common("epoch", early="each decay comes one epoch early: epoch + 1 where epoch belongs?",
+            late="each decay comes one epoch late: epoch - 1 where epoch belongs?"),
+)
+
+
 STEP_LR = FunctionExercise(
     name="check_step_lr", subject="step_lr", torch_name="StepLR", variable="epoch",
     to_torch=_same_lr,
@@ -171,6 +204,7 @@ STEP_LR = FunctionExercise(
         f"the rate should first change at epoch {p['step_size']} (a multiple of step_size)"
         if first in (p["step_size"] - 1, p["step_size"] + 1) else ""
     ),
+    mistakes=STEP_LR_MISTAKES,
 )
 
 
@@ -198,6 +232,21 @@ def _draw_multistep(rng: np.random.Generator) -> tuple[int, Params]:
                        gamma=_round(rng.uniform(0.05, 0.95), 3))
 
 
+MULTISTEP_LR_MISTAKES = (
+    candidate(
+        "the rate decays only once, at the first milestone",
+        lambda c: c.curve(milestones=[min(c.kwargs["milestones"])]),
+        lambda c: f"your rate decays once, at the first milestone "
+                  f"({min(c.params['milestones'])}), and then stays; torch multiplies it by "
+                  f"gamma again at every milestone of {c.params['milestones']}",
+        when=lambda c: len(set(c.kwargs["milestones"])) > 1),
+    *common("epoch",
+            early="count the milestones m <= epoch, not m <= epoch + 1",
+            late="at a milestone epoch torch already uses the new rate: count the milestones "
+                 "m <= epoch, not m < epoch"),
+)
+
+
 MULTISTEP_LR = FunctionExercise(
     name="check_multistep_lr", subject="multistep_lr", torch_name="MultiStepLR",
     variable="epoch", to_torch=_same_lr,
@@ -211,6 +260,7 @@ MULTISTEP_LR = FunctionExercise(
         "at a milestone epoch the new, smaller rate is already in use (count milestones m <= "
         "epoch)" if first in p["milestones"] or first - 1 in p["milestones"] else ""
     ),
+    mistakes=MULTISTEP_LR_MISTAKES,
 )
 
 
@@ -227,6 +277,23 @@ def check_multistep_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -> 
 # ------------------------------------------------------------- exercise 2: ExponentialLR
 
 
+EXPONENTIAL_LR_MISTAKES = (
+    candidate(
+        "the initial rate is left out as a factor",
+        lambda c: c.curve(lr=1.0),
+        "your curve is gamma ** epoch, which starts at 1: multiply it by base_lr={base_lr}",
+        when=lambda c: c.lr != 1.0),
+    candidate(
+        "the curve decays like an exponential of minus the factor times the epoch, not like "
+        "the factor to the power of the epoch",
+        lambda c: c.curve(gamma=float(np.exp(-c.kwargs["gamma"]))),
+        "your curve is base_lr * exp(-gamma * epoch); ExponentialLR multiplies by gamma={gamma} "
+        "every epoch: base_lr * gamma ** epoch"),
+    *common("epoch", early="gamma ** (epoch + 1) where gamma ** epoch belongs?",
+            late="gamma ** (epoch - 1) where gamma ** epoch belongs?"),
+)
+
+
 EXPONENTIAL_LR = FunctionExercise(
     name="check_exponential_lr", subject="exponential_lr", torch_name="ExponentialLR",
     variable="epoch", to_torch=_same_lr,
@@ -238,6 +305,7 @@ EXPONENTIAL_LR = FunctionExercise(
         int(rng.integers(5, 60)),
         dict(base_lr=_round(rng.uniform(0.001, 1.0)), gamma=_round(rng.uniform(0.5, 0.999), 3)),
     ),
+    mistakes=EXPONENTIAL_LR_MISTAKES,
 )
 
 
@@ -248,6 +316,34 @@ def check_exponential_lr(fn: Callable, *, hidden: bool = False, seed: int = 0) -
 
 
 # -------------------------------------------------------------- exercise 2: PolynomialLR
+
+
+POLYNOMIAL_LR_MISTAKES = (
+    differs_only_after(
+        "the rate does not stay at zero once the decay has ended",
+        lambda c: c.params["total_iters"],
+        "after total_iters={total_iters} torch's rate stays at 0, because it clamps the epoch: "
+        "(1 - min(epoch, total_iters) / total_iters) ** power; yours goes on"),
+    candidate(
+        "the power is left out (a straight line)",
+        lambda c: c.curve(power=1.0),
+        "your curve is a straight line: raise (1 - min(epoch, total_iters) / total_iters) to "
+        "power={power}",
+        when=lambda c: c.kwargs["power"] != 1.0),
+    candidate(
+        "the decay is spread over one epoch too many (the rate never reaches zero)",
+        lambda c: c.curve(np.minimum(c.t, c.kwargs["total_iters"]),
+                          total_iters=c.kwargs["total_iters"] + 1),
+        "you divide by total_iters + 1: torch's rate reaches 0 at epoch total_iters="
+        "{total_iters}: base_lr * (1 - min(epoch, total_iters) / total_iters) ** power"),
+    candidate(
+        "the decay ends one epoch early",
+        lambda c: c.curve(total_iters=c.kwargs["total_iters"] - 1),
+        "your rate reaches 0 one epoch early, as if you divided by total_iters - 1: torch's "
+        "reaches 0 at epoch total_iters={total_iters}",
+        when=lambda c: c.kwargs["total_iters"] > 1),
+    *common("epoch", early="min(epoch + 1, total_iters) where min(epoch, total_iters) belongs?"),
+)
 
 
 POLYNOMIAL_LR = FunctionExercise(
@@ -267,6 +363,7 @@ POLYNOMIAL_LR = FunctionExercise(
         "after total_iters the rate stays at 0 (torch clamps the epoch at total_iters)"
         if first > p["total_iters"] else ""
     ),
+    mistakes=POLYNOMIAL_LR_MISTAKES,
 )
 
 
@@ -290,6 +387,57 @@ def _draw_cosine(rng: np.random.Generator) -> tuple[int, Params]:
                                                          eta_min=eta_min)
 
 
+def _is_int(x: Any) -> bool:
+    return float(x).is_integer()
+
+
+COSINE_ANNEALING_LR_MISTAKES = (
+    candidate(
+        "the cosine anneals to zero instead of to the floor",
+        lambda c: c.curve(eta_min=0.0),
+        "your cosine anneals to 0, not to eta_min={eta_min}: "
+        "eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2",
+        when=lambda c: c.kwargs["eta_min"] > 0),
+    candidate(
+        "the floor is added on top of the whole cosine (it starts above the initial rate)",
+        lambda c: c.curve(lr=c.lr + c.kwargs["eta_min"]),
+        "your curve starts at base_lr + eta_min: eta_min is added on top of base_lr * (1 + cos) "
+        "/ 2; torch scales the cosine by base_lr - eta_min: "
+        "eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2",
+        when=lambda c: c.kwargs["eta_min"] > 0),
+    candidate(
+        "the curve stops at its minimum instead of climbing back up",
+        lambda c: c.curve(np.minimum(c.t, c.kwargs["T_max"])),
+        "past T_max={T_max} torch's cosine goes on and climbs back to base_lr at epoch "
+        "2 * T_max; yours stays at eta_min (did you clamp the epoch at T_max?)"),
+    candidate(
+        "the curve jumps back to the top after its minimum (a warm restart, where torch's "
+        "cosine climbs back smoothly)",
+        lambda c: c.other("CosineAnnealingWarmRestarts", c.lr, T_0=int(c.kwargs["T_max"]),
+                          T_mult=1, eta_min=c.kwargs["eta_min"]),
+        "yours jumps back to base_lr at epoch T_max={T_max} (epoch % T_max?); "
+        "CosineAnnealingLR does not restart: past T_max the same cosine climbs smoothly back "
+        "up (CosineAnnealingWarmRestarts is the scheduler that restarts)",
+        when=lambda c: _is_int(c.kwargs["T_max"])),
+    candidate(
+        "the cosine reaches its minimum one epoch early (its half-period is one epoch short)",
+        lambda c: c.curve(T_max=c.kwargs["T_max"] - 1),
+        lambda c: f"your cosine reaches eta_min at epoch {c.params['T_max'] - 1:g}, as if you "
+                  f"divided by T_max - 1; torch's reaches it at epoch T_max={c.params['T_max']:g}"
+                  ": cos(pi * epoch / T_max)",
+        when=lambda c: c.kwargs["T_max"] > 1),
+    candidate(
+        "the cosine reaches its minimum one epoch late (its half-period is one epoch long)",
+        lambda c: c.curve(T_max=c.kwargs["T_max"] + 1),
+        lambda c: f"your cosine reaches eta_min at epoch {c.params['T_max'] + 1:g}, as if you "
+                  f"divided by T_max + 1; torch's reaches it at epoch T_max={c.params['T_max']:g}"
+                  ": cos(pi * epoch / T_max)"),
+    *common("epoch", early="cos(pi * (epoch + 1) / T_max) where cos(pi * epoch / T_max) "
+                           "belongs?",
+            late="cos(pi * (epoch - 1) / T_max) where cos(pi * epoch / T_max) belongs?"),
+)
+
+
 COSINE_ANNEALING_LR = FunctionExercise(
     name="check_cosine_annealing_lr", subject="cosine_annealing_lr",
     torch_name="CosineAnnealingLR", variable="epoch", to_torch=_same_lr,
@@ -303,6 +451,7 @@ COSINE_ANNEALING_LR = FunctionExercise(
         "past T_max torch does not stop: the same cosine climbs back up"
         if first > p["T_max"] else ""
     ),
+    mistakes=COSINE_ANNEALING_LR_MISTAKES,
 )
 
 
@@ -336,6 +485,79 @@ def _restart_epochs(T_0: int, T_mult: int, steps: int) -> list[int]:
     return starts[1:]
 
 
+def _restarts_in(c: Curves) -> list[int]:
+    return _restart_epochs(c.kwargs["T_0"], c.kwargs["T_mult"], c.steps)
+
+
+def _restarts_late_by_one(c: Curves) -> np.ndarray:
+    """torch's curve, except that each restart epoch is still at the bottom of the old cycle."""
+    return np.where(np.isin(c.t, _restarts_in(c)), c.kwargs["eta_min"], c.curve())
+
+
+def _restart_pattern(c: Curves) -> tuple[str, list[int], list[int]] | None:
+    """How the learner's restarts (where the curve jumps up) differ from torch's: "short" when
+    each cycle is one epoch shorter, "long" when one epoch longer, else "other"; None when they
+    are the same."""
+    yours, torch = jumps_up(c.got), _restarts_in(c)
+    if yours == torch or not yours:
+        return None
+    mine, theirs = np.diff([0, *yours]), np.diff([0, *torch])
+    common_cycles = min(len(mine), len(theirs))
+    for name, by in (("short", -1), ("long", 1)):
+        if common_cycles and np.all(mine[:common_cycles] == theirs[:common_cycles] + by):
+            return name, yours, torch
+    return "other", yours, torch
+
+
+def _restarts(which: str) -> Callable[[Curves], str | None]:
+    what = {"short": "each of your cycles is one epoch shorter than torch's, so every restart "
+                     "comes early",
+            "long": "each of your cycles is one epoch longer than torch's, so every restart "
+                    "comes late",
+            "other": "cycle i lasts T_0 * T_mult**i epochs, so the restarts are at T_0, "
+                     "T_0 * (1 + T_mult), T_0 * (1 + T_mult + T_mult**2), ..."}[which]
+
+    def recognise(c: Curves) -> str | None:
+        found = _restart_pattern(c)
+        if found is None or found[0] != which:
+            return None
+        return f"your curve restarts at epochs {found[1]}; torch restarts at {found[2]}: {what}"
+
+    return recognise
+
+
+WARM_RESTARTS_LR_MISTAKES = (
+    candidate(
+        "the restarts come at a fixed interval: the cycles do not grow",
+        lambda c: c.curve(T_mult=1),
+        lambda c: f"your restarts come every T_0={c.params['T_0']} epochs "
+                  f"({jumps_up(c.got)}); with T_mult={c.params['T_mult']} each cycle is T_mult "
+                  "times longer than the one before (T_0, T_0 * T_mult, T_0 * T_mult**2, ...), "
+                  f"so torch restarts at epochs {_restarts_in(c)}",
+        when=lambda c: c.kwargs["T_mult"] > 1),
+    candidate(
+        "at each restart the curve is still at the bottom of the old cycle (the restart test "
+        "comes one epoch late)",
+        _restarts_late_by_one,
+        lambda c: f"at the restart epochs {_restarts_in(c)} yours is still at eta_min, the end "
+                  "of the old cycle, where torch is back at base_lr: a cycle of T_i epochs "
+                  "covers T_cur = 0 .. T_i - 1, so restart when T_cur >= T_i (not T_cur > T_i)",
+        when=lambda c: bool(_restarts_in(c))),
+    candidate(
+        "the cosine anneals to zero instead of to the floor",
+        lambda c: c.curve(eta_min=0.0),
+        "your cosine anneals to 0, not to eta_min={eta_min}: "
+        "eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2",
+        when=lambda c: c.kwargs["eta_min"] > 0),
+    Mistake("each cycle is one epoch too short (the restarts come early)", _restarts("short"),
+            rank=PATTERN),
+    Mistake("each cycle is one epoch too long (the restarts come late)", _restarts("long"),
+            rank=PATTERN),
+    Mistake("the restarts come at the wrong epochs", _restarts("other"), rank=PATTERN),
+    *common("epoch"),
+)
+
+
 WARM_RESTARTS_LR = FunctionExercise(
     name="check_warm_restarts_lr", subject="warm_restarts_lr",
     torch_name="CosineAnnealingWarmRestarts", variable="epoch", to_torch=_same_lr,
@@ -350,6 +572,7 @@ WARM_RESTARTS_LR = FunctionExercise(
         f"{_restart_epochs(p['T_0'], p['T_mult'], first + 2)}: cycle i lasts T_0 * T_mult**i "
         "epochs" if p["T_mult"] > 1 else ""
     ),
+    mistakes=WARM_RESTARTS_LR_MISTAKES,
 )
 
 
@@ -382,6 +605,35 @@ def _draw_cyclic(rng: np.random.Generator) -> tuple[int, Params]:
         step_size_down=down)
 
 
+CYCLIC_TRIANGULAR2_LR_MISTAKES = (
+    candidate(
+        "the cycles never shrink (that is the plain triangular mode)",
+        lambda c: c.curve(mode="triangular"),
+        "every cycle of yours reaches max_lr={max_lr}: that is mode='triangular'; triangular2 "
+        "halves the height of each cycle: (max_lr - base_lr) * 0.5 ** cycle"),
+    candidate(
+        "the first cycle is already halved",
+        lambda c: c.curve(max_lr=c.lr + (c.kwargs["max_lr"] - c.lr) / 2),
+        "your first cycle only reaches base_lr + (max_lr - base_lr) / 2: the halving starts "
+        "one cycle early; the first cycle (cycle 0) reaches max_lr={max_lr}, as "
+        "0.5 ** cycle counts cycles from 0"),
+    candidate(
+        "the way down takes as long as the way up (the length of the way down is ignored)",
+        lambda c: c.curve(step_size_down=c.kwargs["step_size_up"]),
+        "your way down takes step_size_up={step_size_up} steps, like the way up; it takes "
+        "step_size_down={step_size_down}",
+        when=lambda c: c.kwargs["step_size_up"] != c.kwargs["step_size_down"]),
+    candidate(
+        "the lengths of the way up and of the way down are swapped",
+        lambda c: c.curve(step_size_up=c.kwargs["step_size_down"],
+                          step_size_down=c.kwargs["step_size_up"]),
+        "your way up takes step_size_down={step_size_down} steps and your way down "
+        "step_size_up={step_size_up}: they are swapped",
+        when=lambda c: c.kwargs["step_size_up"] != c.kwargs["step_size_down"]),
+    *common("step"),
+)
+
+
 CYCLIC_TRIANGULAR2_LR = FunctionExercise(
     name="check_cyclic_triangular2_lr", subject="cyclic_triangular2_lr", torch_name="CyclicLR",
     variable="step", to_torch=_cyclic_to_torch,
@@ -396,6 +648,7 @@ CYCLIC_TRIANGULAR2_LR = FunctionExercise(
         f"{p['step_size_up'] + p['step_size_down']} steps; the peak of each cycle is at "
         f"step_size_up into it, and each cycle's height is half the previous one's"
     ),
+    mistakes=CYCLIC_TRIANGULAR2_LR_MISTAKES,
 )
 
 
@@ -442,6 +695,88 @@ def _one_cycle_hint(p: Params, first: int) -> str:
            f"then down to the minimum at step {T - 1}"
 
 
+def _ending_at(end: Callable[[Curves], float]) -> Callable[[Curves], np.ndarray]:
+    """torch's OneCycleLR for the case, but annealing to ``end(curves)`` in its last phase."""
+
+    def curve(c: Curves) -> np.ndarray:
+        initial = c.kwargs["max_lr"] / c.kwargs["div_factor"]
+        final = end(c)
+        return c.curve(final_div_factor=initial / final if final > 0 else 1e300)
+
+    return curve
+
+
+def _anchors(c: Curves) -> tuple[float, float]:
+    """OneCycleLR's initial and final rates for the case."""
+    initial = c.kwargs["max_lr"] / c.kwargs["div_factor"]
+    return initial, initial / c.kwargs["final_div_factor"]
+
+
+def _final_text(c: Curves) -> str:
+    return (f"torch anneals to initial_lr / final_div_factor = max_lr / (div_factor * "
+            f"final_div_factor) = {_anchors(c)[1]:.6g}")
+
+
+def _strategy_text(c: Curves) -> str:
+    given = c.kwargs["anneal_strategy"]
+    other = "linear" if given == "cos" else "cos"
+    shape = {"cos": "b + (a - b) / 2 * (1 + cos(pi * f))", "linear": "a + (b - a) * f"}[given]
+    return (f"your curve is torch's with anneal_strategy={other!r}; with {given!r} each phase "
+            f"goes from its start a to its end b as {shape}, f the fraction of the phase done")
+
+
+ONE_CYCLE_LR_MISTAKES = (
+    candidate(
+        "the rate ends at the initial rate: the final division is left out",
+        _ending_at(lambda c: _anchors(c)[0]),
+        lambda c: f"your rate ends at max_lr / div_factor = {_anchors(c)[0]:.6g}, the initial "
+                  f"rate, {c.params['final_div_factor']:g}x too high: {_final_text(c)}"),
+    candidate(
+        "the rate ends at the peak rate divided by the final factor, instead of the initial "
+        "rate divided by it",
+        _ending_at(lambda c: c.kwargs["max_lr"] / c.kwargs["final_div_factor"]),
+        lambda c: f"your rate ends at max_lr / final_div_factor = "
+                  f"{c.params['max_lr'] / c.params['final_div_factor']:.6g}, "
+                  f"{c.params['div_factor']:g}x too high: final_div_factor divides the initial "
+                  f"rate max_lr / div_factor, not max_lr; {_final_text(c)}"),
+    candidate(
+        "the rate anneals to zero instead of to the final minimum",
+        _ending_at(lambda c: 0.0),
+        lambda c: f"your rate anneals to 0; {_final_text(c)}"),
+    candidate(
+        "the final rate is wrong (the last phase anneals to the wrong minimum)",
+        _ending_at(lambda c: float(c.got[-1])),
+        lambda c: f"your rate ends at {c.got[-1]:.6g}, "
+                  f"{c.got[-1] / _anchors(c)[1]:.3g}x torch's final rate; {_final_text(c)}. "
+                  "Everything else follows from that minimum",
+        rank=PATTERN),
+    candidate(
+        "the three-phase shape is ignored (two phases are drawn)",
+        lambda c: c.curve(three_phase=False),
+        lambda c: f"with three_phase=True torch goes up to max_lr until step "
+                  f"{c.params['pct_start'] * c.params['total_steps'] - 1:g}, back down to the "
+                  "initial rate max_lr / div_factor until step "
+                  f"{2 * c.params['pct_start'] * c.params['total_steps'] - 2:g}, then down to "
+                  "the minimum; yours has two phases",
+        when=lambda c: c.kwargs["three_phase"]),
+    candidate(
+        "the warm-up peaks one step late",
+        lambda c: c.curve(pct_start=c.kwargs["pct_start"] + 1 / c.kwargs["total_steps"]),
+        lambda c: f"your rate peaks at step pct_start * total_steps = "
+                  f"{c.params['pct_start'] * c.params['total_steps']:g}; torch's peaks at step "
+                  f"pct_start * total_steps - 1 = "
+                  f"{c.params['pct_start'] * c.params['total_steps'] - 1:g}, where the warm-up "
+                  "phase ends",
+        when=lambda c: not c.kwargs["three_phase"]),
+    candidate(
+        "the other annealing shape is used (cosine for linear, or linear for cosine)",
+        lambda c: c.curve(anneal_strategy="linear" if c.kwargs["anneal_strategy"] == "cos"
+                          else "cos"),
+        _strategy_text),
+    *common("step"),
+)
+
+
 ONE_CYCLE_LR = FunctionExercise(
     name="check_one_cycle_lr", subject="one_cycle_lr", torch_name="OneCycleLR",
     variable="step", to_torch=_one_cycle_to_torch,
@@ -457,6 +792,7 @@ ONE_CYCLE_LR = FunctionExercise(
     ],
     draw=_draw_one_cycle,
     hint=_one_cycle_hint,
+    mistakes=ONE_CYCLE_LR_MISTAKES,
 )
 
 

@@ -132,6 +132,7 @@ class Check:
     subject: str                # "step_lr": what the learner writes, as messages name it
     torch_name: str             # the torch scheduler the learner's code is compared with
     hidden_count: int           # how many hidden cases one hidden call draws
+    mistakes: tuple = ()        # the wrong implementations judge can name (checks.diagnosis)
 
     def cases(self, hidden: bool, seed: int) -> list[dict]:
         raise NotImplementedError
@@ -157,7 +158,13 @@ class Check:
 
     def judge(self, case: dict, expected: Any, got: dict, *, cause: BaseException | None = None,
               display: Callable[[Any], None] | None = None) -> None:
-        """Return if ``got`` matches ``expected``; else raise CheckFailed (from ``cause``)."""
+        """Return if ``got`` matches ``expected``; else raise CheckFailed (from ``cause``).
+
+        When the learner's values are those of a wrong implementation in :attr:`mistakes`
+        (:func:`lrcourse.checks.diagnosis.diagnose`), the message names it and the
+        CheckFailed's ``mistake`` holds that mistake's constant ``kind``, which is all that a
+        hidden case's feedback says of it.
+        """
         raise NotImplementedError
 
     @property
@@ -167,12 +174,24 @@ class Check:
                 f"compare with torch.optim.lr_scheduler.{self.torch_name}")
 
 
+LEARNER_LINE = "\n  (the traceback above this message shows the line in your code)"
+
+
 def fail(message: str, cause: BaseException | None) -> None:
-    """Raise CheckFailed(message), chained to the learner's exception unless it is a stub's."""
-    failure = CheckFailed(message)
+    """Raise CheckFailed(message), chained to the learner's exception unless it is a stub's.
+
+    When that exception's traceback holds a line of the learner's own code, the message says
+    that the traceback shown above it points there; when it does not (Python refused the call
+    before any of their lines ran: a wrong signature), or when there is no exception at hand
+    (grading, where no traceback is shown), it says nothing of the kind.
+    """
     if cause is None or isinstance(cause, NotImplementedError):
-        raise failure from None
-    raise failure from cause
+        raise CheckFailed(message) from None
+    from .display import learner_traceback
+
+    if learner_traceback(cause.__traceback__) is not None:
+        message += LEARNER_LINE
+    raise CheckFailed(message) from cause
 
 
 def keep(sink: list | None, exc: BaseException) -> None:

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from ._core import (
-    compare_curves, describe_value, learner_facing, raised_message, raised_record, short_repr,
-    type_name,
+    compare_curves, describe_value, learner_facing, mismatches, raised_message, raised_record,
+    short_repr, type_name,
 )
+from .diagnosis import Curves, candidate, diagnose, shifted
 from .functions import malformed
 from .spec import Check, MalformedProbe, fail, finite_floats, keep, run_in_notebook, \
     validate_record
@@ -42,6 +43,34 @@ def _call(case: dict) -> str:
             f"max_lr={case['max_lr']:g}) with {case['batches']} batches per epoch")
 
 
+PER_EPOCH = "the scheduler is stepped once per epoch instead of once per batch"
+
+
+def _per_epoch_text(c: Curves) -> str:
+    return (f"your rate changes once per epoch (every {c.params['batches']} batches): "
+            "OneCycleLR counts batches (total_steps = epochs * len(batches)), so "
+            "scheduler.step() belongs inside the batch loop, right after optimizer.step()")
+
+
+MISTAKES = (
+    candidate(PER_EPOCH, lambda c: c.curve(c.t // c.params["batches"] + 1), _per_epoch_text),
+    candidate(PER_EPOCH, lambda c: c.curve(c.t // c.params["batches"]), _per_epoch_text),
+    candidate(
+        "the scheduler is stepped before the optimizer (the curve is one step early)",
+        lambda c: c.curve(c.t + 1),
+        "scheduler.step() is called before optimizer.step(), so each batch uses the next "
+        "step's rate and the schedule's first value is never used: call scheduler.step() "
+        "right after optimizer.step()"),
+    candidate(
+        "the schedule is built for more steps than the loop takes",
+        lambda c: c.curve(total_steps=c.kwargs["total_steps"] + 1),
+        lambda c: f"your curve is OneCycleLR with total_steps = {c.kwargs['total_steps'] + 1}: "
+                  "the schedule must span exactly epochs * len(batches) = "
+                  f"{c.kwargs['total_steps']} optimizer steps"),
+    shifted("step", -1),
+)
+
+
 class TrainCheck(Check):
     """The learner's training loop must step OneCycleLR once per batch, after the optimizer.
 
@@ -51,6 +80,7 @@ class TrainCheck(Check):
 
     name, subject, torch_name = CHECK, FUNCTION, "OneCycleLR"
     hidden_count = HIDDEN_CASES
+    mistakes = MISTAKES
     probe_needs_torch = True
 
     def cases(self, hidden: bool, seed: int) -> list[dict]:
@@ -146,10 +176,15 @@ class TrainCheck(Check):
         if got["order_warning"]:
             hints.append("torch warned that lr_scheduler.step() was called before "
                          "optimizer.step(): that skips the first value of the schedule")
-        compare_curves(np.asarray(expected, dtype=np.float64),
-                       np.asarray(got["values"], dtype=np.float64), function=FUNCTION,
+        expected = np.asarray(expected, dtype=np.float64)
+        values = np.asarray(got["values"], dtype=np.float64)
+        curves = Curves(expected, values, "OneCycleLR", case["max_lr"],
+                        dict(max_lr=case["max_lr"], total_steps=total), case, "step")
+        compare_curves(expected, values, function=FUNCTION,
                        torch_name="OneCycleLR", call=call + ", the lr at each optimizer.step()",
-                       variable="step", hint="; ".join(hints), display=display)
+                       variable="step", hint="; ".join(hints), display=display,
+                       diagnosis=diagnose(MISTAKES, curves)
+                       if mismatches(expected, values).size else None)
 
 
 TRAIN = TrainCheck()

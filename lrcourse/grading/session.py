@@ -16,10 +16,11 @@ records that come back are validated and judged here, against expected values co
 
 A public failure gets the check's own message and overlay plot, exactly as in a notebook.  A
 hidden failure says only which check and how many hidden cases failed, and in what way
-(values, an exception of a built-in type, a wrong return type): never an input, a value, a
-seed, a call or a word the learner's code produced.  Hidden steps come last (see
-:mod:`.assemble`), so no message a learner can read was made after their code saw a hidden
-input.
+(values, an exception of a built-in type, a wrong return type; for values, the mistake the
+check recognised, a constant sentence of its table in :mod:`lrcourse.checks.diagnosis`): never
+an input, a value, a seed, a call or a word the learner's code produced.  Hidden steps come
+last (see :mod:`.assemble`), so no message a learner can read was made after their code saw a
+hidden input.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from .limits import Limits
 from .results import NotebookResult, TestResult
 from .sandbox import Environment, Session
 
-MAX_MESSAGE = 1000
+MAX_MESSAGE = 2000
 MAX_IMAGES = 4
 MAX_OUTPUT_CHARS = 20_000
 FATAL = ("timeout", "died", "broken")
@@ -331,30 +332,8 @@ class NotebookGrader:
             self.verdicts[i] = Verdict("failed", f"NameError: name '{step.call.target}' is not "
                                                  "defined (was it renamed or deleted?)")
             return False
-        got = _list(data.get("results"))
-        failed, first = 0, ""
-        for k, case in enumerate(expected.hidden_cases):
-            record = got[k] if k < len(got) else None
-            kind = _hidden_failure(check, case, expected.hidden_expected[k], record)
-            if kind:
-                failed += 1
-                first = first or kind
-            if k == 0 and isinstance(record, dict) and record.get("kind") == "raised" and \
-                    record.get("not_implemented") is True:
-                # a stub: say what the notebook says (a message that names no input)
-                try:
-                    check.judge(case, expected.hidden_expected[k], record, display=False)
-                except CheckFailed as exc:
-                    self.verdicts[i] = Verdict("failed", clean(str(exc)))
-                    return False
-        total = len(expected.hidden_cases)
-        if failed:
-            self.verdicts[i] = Verdict("failed", (
-                f"{check.name}: {failed} of {total} hidden cases failed (the first: {first}). "
-                f"Hint: {check.hidden_hint}."))
-        else:
-            self.verdicts[i] = Verdict("passed", f"{check.name}: all hidden checks passed "
-                                                 f"({total} randomized cases)")
+        self.verdicts[i] = judge_hidden(check, expected.hidden_cases, expected.hidden_expected,
+                                        _list(data.get("results")))
         return False
 
     # ---------------------------------------------------------------------------- results
@@ -450,6 +429,31 @@ def _list(value) -> list:
     return value if isinstance(value, list) else []
 
 
+def judge_hidden(check, cases: list, expected: list, got: list) -> Verdict:
+    """The verdict on a check's hidden cases from the records their probes sent back: how many
+    failed and how the first did (:func:`_hidden_failure`), never a value or an input."""
+    failed, first = 0, ""
+    for k, case in enumerate(cases):
+        record = got[k] if k < len(got) else None
+        kind = _hidden_failure(check, case, expected[k], record)
+        if kind:
+            failed += 1
+            first = first or kind
+        if k == 0 and isinstance(record, dict) and record.get("kind") == "raised" and \
+                record.get("not_implemented") is True:
+            # a stub: say what the notebook says (a message that names no input)
+            try:
+                check.judge(case, expected[k], record, display=False)
+            except CheckFailed as exc:
+                return Verdict("failed", clean(str(exc)))
+    total = len(cases)
+    if failed:
+        return Verdict("failed", f"{check.name}: {failed} of {total} hidden cases failed (the "
+                                 f"first: {first}). Hint: {check.hidden_hint}.")
+    return Verdict("passed", f"{check.name}: all hidden checks passed ({total} randomized "
+                             "cases)")
+
+
 def _hidden_failure(check, case, expected, record) -> str:
     """How one hidden case failed, in words that name no input or value; ``""`` if it passed."""
     if not isinstance(record, dict):
@@ -459,12 +463,13 @@ def _hidden_failure(check, case, expected, record) -> str:
         return "your code stopped the check (an exception that is not an Exception)"
     try:
         check.judge(case, expected, record, display=False)
-    except CheckFailed:
-        pass
+    except CheckFailed as exc:
+        mistake = exc.mistake  # a constant of the check's table of mistakes: names no value
     else:
         return ""
     if kind == "values":
-        return "your values differ from PyTorch's"
+        return f"your values differ from PyTorch's: {mistake}" if mistake else \
+            "your values differ from PyTorch's"
     if kind == "raised":
         name = record.get("type")
         if record.get("not_implemented"):
