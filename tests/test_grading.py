@@ -676,6 +676,33 @@ def test_an_environment_that_needs_more_address_space_than_the_default(tmp_path)
 
 
 @needs_sandbox
+def test_the_limits_admit_a_torch_import_the_source_does_not_make(tmp_path):
+    # the source imports no torch; a learner's answer may (flagged, never a crash), and a CUDA
+    # build of torch needs gigabytes of address space to import: the limits must allow that
+    assert "import torch" not in SOURCE_NB.read_text()
+    env = Environment.detect()
+    try:
+        session = Session(env, Limits(address_space_mb=None, memory_mb=None),
+                          uid=env.scratch_uid())
+        try:
+            assert session.request({"op": "cell", "source": "import torch"},
+                                   120).data["status"] == "ok"
+            needed = session.request({"op": "memory"}, 30).data
+        finally:
+            session.close()
+    finally:
+        env.close()
+    write(tmp_path / "alice.ipynb", notebook(CORRECT))
+    keep: list = []
+    status, _, err = run_grade([str(tmp_path / "alice.ipynb"), "--out", str(tmp_path / "out"),
+                                "--timeout", str(TIMEOUT), "--source", str(SOURCE_NB)], keep)
+    assert status == 0, err
+    calibration = keep[0].calibration[SOURCE_NB.name]
+    assert calibration["vm_peak_mb"] * 1024 >= needed["vm_peak_kb"] * 0.95
+    assert calibration["limits"]["address_space_mb"] >= needed["vm_peak_kb"] / 1024 + 1024 * 0.95
+
+
+@needs_sandbox
 def test_a_failing_setup_cell_stops_the_run(tmp_path):
     src = _source_with_setup(tmp_path, "import lrcourse_has_no_such_module\n")
     write(tmp_path / "alice.ipynb", notebook(CORRECT))

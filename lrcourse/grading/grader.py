@@ -9,7 +9,8 @@
    values for them, once, in this process;
 4. **calibrate**: grade each source notebook's own answers in a sandbox with generous limits,
    measure the memory the environment needs (peak address space and resident memory: a CUDA
-   build of torch needs gigabytes of address space just to import), and set each notebook's
+   build of torch needs gigabytes of address space just to import, so torch is imported there
+   even when the source does not need it: an answer may), and set each notebook's
    limits from that, plus ``memory_mb`` for the learner's code.  A set-up cell that fails
    there, or a source whose own answers do not score full marks, stops the run with a clear
    error: the environment or the source is at fault, and no learner is graded against it;
@@ -225,6 +226,11 @@ def _source_as_submission(source: SourceNotebook) -> dict:
     return data
 
 
+CALIBRATION_IMPORTS = "import torch, torch.optim.lr_scheduler"
+"""Run in each calibration sandbox before its memory is measured: the heaviest import any
+answer may make, so that making it never runs into the address-space limit."""
+
+
 def calibrate(source: SourceNotebook, expected: dict, env: Environment, uid: int,
               timeout: float, memory_mb: int | None) -> tuple[Limits, dict]:
     """Grade the source's own answers with generous limits; limits for learners from what
@@ -234,6 +240,9 @@ def calibrate(source: SourceNotebook, expected: dict, env: Environment, uid: int
                       cpu_seconds=3600, tmp_mb=TMP_MB)
     grader = NotebookGrader(plan, expected, env, generous, uid, max(timeout, SETUP_TIMEOUT),
                             max(timeout, SETUP_TIMEOUT), memory_mb, name="calibration")
+    # a learner may import torch in any exercise (it is flagged, not fatal); a CUDA build maps
+    # gigabytes of address space when imported, so the limits must allow what that needs
+    grader.measure = (CALIBRATION_IMPORTS,)
     result = grader.run()
     if result.environment_error:
         raise GradingError(f"{source.name} cannot be graded in this environment: "

@@ -140,6 +140,8 @@ class NotebookGrader:
         self.findings: list[Finding] = []
         self.notes = list(plan.notes)
         self.memory: dict = {}
+        self.measure: tuple[str, ...] = ()
+        """Cells run after the last step, before the memory is measured (calibration only)."""
         self.forbid: dict[int | None, list[str]] = {}
         for cell in plan.source.cells:
             if cell.kind == "answer":
@@ -170,6 +172,9 @@ class NotebookGrader:
                 try:
                     restart = self._pass(session)
                     if not restart:
+                        for source in self.measure:
+                            session.request({"op": "cell", "source": source},
+                                            self.setup_timeout)
                         reply = session.request({"op": "memory"}, 30)
                         self.memory = reply.data if reply.status == "ok" else {}
                 finally:
