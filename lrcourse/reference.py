@@ -27,7 +27,6 @@ Composite schedulers take their members as ``(name, kwargs)`` pairs::
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,22 +41,14 @@ __all__ = ["lr_curve", "momentum_curve", "group_lr_curves", "scheduler_curve", "
 
 COMPOSITES = ("SequentialLR", "ChainedScheduler")
 
-# torch < 2.9: SequentialLR.step() calls scheduler.step(0) at each milestone, and torch warns
-# (UserWarning) that passing an epoch is deprecated.  This is the start of that message.
-STEP0_DEPRECATION = "The epoch parameter in `scheduler.step()` was not necessary"
-SEQUENTIAL_STEPS_WITH_EPOCH = tuple(
-    int(part) for part in re.findall(r"\d+", torch.__version__)[:2]) < (2, 9)
 
 
 @contextmanager
 def strict_warnings() -> Iterator[None]:
-    """Every warning raised inside is an error, except, on torch < 2.9 only, the epoch
-    deprecation warning that SequentialLR's own ``step()`` causes there."""
+    """Every warning raised inside is an error: a loop torch warns about (``scheduler.step()``
+    before ``optimizer.step()``, a deprecated argument) measures nothing."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        if SEQUENTIAL_STEPS_WITH_EPOCH:
-            warnings.filterwarnings("ignore", message=re.escape(STEP0_DEPRECATION),
-                                    category=UserWarning)
         yield
 
 

@@ -1,5 +1,4 @@
 import os
-import re
 
 from hypothesis import HealthCheck, settings
 
@@ -14,13 +13,3 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "course"))
 
-
-def pytest_configure(config):
-    # pyproject.toml makes torch's warnings errors.  One exception, on torch < 2.9 only: there
-    # SequentialLR.step() itself passes an epoch to its members, and torch warns that this is
-    # deprecated (see lrcourse.reference.strict_warnings).
-    from lrcourse.reference import SEQUENTIAL_STEPS_WITH_EPOCH, STEP0_DEPRECATION
-
-    if SEQUENTIAL_STEPS_WITH_EPOCH:
-        config.addinivalue_line("filterwarnings",
-                                f"ignore:{re.escape(STEP0_DEPRECATION)}:UserWarning")

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 import torch
 
-__all__ = ["save_checkpoint", "load_checkpoint", "scheduler_state", "resume_methods"]
+__all__ = ["save_checkpoint", "load_checkpoint", "resume_methods"]
 
 
 def save_checkpoint(path: str | Path | BinaryIO, *, model: torch.nn.Module,
@@ -42,22 +42,9 @@ def save_checkpoint(path: str | Path | BinaryIO, *, model: torch.nn.Module,
     torch.save({
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
-        "scheduler": None if scheduler is None else scheduler_state(scheduler),
+        "scheduler": None if scheduler is None else scheduler.state_dict(),
         **extra,
     }, path)
-
-
-def scheduler_state(scheduler) -> dict:
-    """``scheduler.state_dict()`` without what ``torch.load(weights_only=True)`` refuses.
-
-    Before torch 2.4, OneCycleLR's state dict holds ``anneal_func``, a bound method (torch 2.4
-    stores the strategy's name instead).  The scheduler a run is resumed into is built with the
-    same ``anneal_strategy``, so it already has the right function: leave it out of the file.
-    """
-    state = scheduler.state_dict()
-    if callable(state.get("anneal_func")):
-        state = {key: value for key, value in state.items() if key != "anneal_func"}
-    return state
 
 
 def load_checkpoint(path: str | Path | BinaryIO, *, model: torch.nn.Module,
