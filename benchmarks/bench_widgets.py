@@ -33,6 +33,14 @@ CASES = {
     "CosineAnnealingWarmRestarts / T_0": (
         dict(name="CosineAnnealingWarmRestarts", T_0=(10, 3000, 500), T_mult=(1, 3, 2)),
         "T_0", np.linspace(50, 3000, 50).astype(int)),
+    # two curves that share their warm-up and stable phase: the shared stretch is redrawn in
+    # interleaved dashes at every move (lrcourse.plots.show_shared)
+    "WSD + a fixed WSD (shared) / decay_steps": (
+        dict(name="WarmupStableDecay", warmup_steps=100, total_steps=STEPS,
+             decay_steps=(100, 5000, 2000),
+             overlay={"decay_steps=1000": ("WarmupStableDecay", dict(
+                 warmup_steps=100, total_steps=STEPS, decay_steps=1000))}),
+        "decay_steps", np.linspace(200, 5000, 50).astype(int)),
 }
 
 

@@ -19,12 +19,17 @@ Two rules every figure of the course follows, both decided here and nowhere else
   window extent against every artist's data in display coordinates); the test suite runs it
   on every figure the lessons display (``LRCOURSE_CHECK_LEGENDS=1``, see
   :func:`install_legend_check`).
+
+And no curve hides under another: a curve identical to one drawn before it is dashed with open
+markers (:func:`duplicate_style`), and where curves coincide over a stretch only, that stretch
+is drawn in interleaved dashes of their colours (:func:`shared_stretches`, :func:`show_shared`).
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import math
 import os
 import re
 import sys
@@ -44,7 +49,8 @@ from matplotlib.transforms import Bbox
 
 __all__ = ["PALETTE", "PIECEWISE_CONSTANT", "GUIDE", "new_figure", "style_axes", "mark_steps",
            "is_piecewise_constant", "stepped_labels", "curve_xy", "plot_curve", "same_curve",
-           "duplicate_style", "curve_figure", "grid_figure", "compare", "place_legend",
+           "duplicate_style", "SharedStretch", "shared_stretches", "show_shared", "SHARED",
+           "curve_figure", "grid_figure", "compare", "place_legend",
            "legend_below", "legend_overlaps", "LegendOverlap", "assert_legends_clear",
            "install_legend_check", "checked_figures", "to_png", "rgba_to_png"]
 
@@ -117,17 +123,21 @@ def mark_steps(ax: Axes, steps: Iterable[float], *, label: str | None = None) ->
 
 
 def is_piecewise_constant(name: str, kwargs: Mapping[str, Any] | None = None) -> bool:
-    """Whether torch scheduler ``name`` (with ``kwargs``) holds its rate between jumps.
+    """Whether schedule ``name`` (with ``kwargs``) holds its rate between jumps.
 
     True for StepLR, MultiStepLR, ConstantLR and ReduceLROnPlateau; for SequentialLR and
     ChainedScheduler when one of their ``schedulers=[(name, kwargs), ...]`` is (without
-    ``kwargs`` the members are unknown: False).  LambdaLR and MultiplicativeLR are whatever
-    their function makes them: say so with ``stepped=True``.
+    ``kwargs`` the members are unknown: False); and for timm's ``CosineLRScheduler`` in epoch
+    mode (``t_in_epochs=True``, its default) with ``updates_per_epoch > 1``, whose rate moves
+    once per epoch, a staircase over the optimizer steps.  LambdaLR and MultiplicativeLR are
+    whatever their function makes them: say so with ``stepped=True``.
 
         >>> is_piecewise_constant("StepLR"), is_piecewise_constant("CosineAnnealingLR")
         (True, False)
         >>> is_piecewise_constant("SequentialLR", {"schedulers": [("ConstantLR", {}),
         ...                                                       ("ExponentialLR", {})]})
+        True
+        >>> is_piecewise_constant("CosineLRScheduler", {"t_initial": 10, "updates_per_epoch": 3})
         True
     """
     if name in PIECEWISE_CONSTANT:
@@ -138,6 +148,11 @@ def is_piecewise_constant(name: str, kwargs: Mapping[str, Any] | None = None) ->
                     and isinstance(member[0], str)
                     and is_piecewise_constant(member[0], member[1])):
                 return True
+    if name == "CosineLRScheduler" and kwargs:
+        per_epoch, in_epochs = kwargs.get("updates_per_epoch", 1), kwargs.get("t_in_epochs", True)
+        return (isinstance(in_epochs, (bool, np.bool_)) and bool(in_epochs)
+                and isinstance(per_epoch, (int, np.integer)) and not isinstance(per_epoch, bool)
+                and per_epoch > 1)
     return False
 
 
@@ -198,6 +213,98 @@ def same_curve(a: Sequence[float], b: Sequence[float]) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=0, equal_nan=True))
 
 
+@dataclass(frozen=True)
+class SharedStretch:
+    """Steps ``start .. stop - 1`` on which the curves ``members`` (indices, in drawing order)
+    take the same values: drawn alike, the last one drawn would hide the others there."""
+
+    start: int
+    stop: int
+    members: tuple[int, ...]
+
+
+def shared_stretches(curves: Sequence[Sequence[float]], *, min_steps: int | None = None,
+                     stepped: Sequence[bool] | None = None) -> list[SharedStretch]:
+    """Every stretch of at least ``min_steps`` consecutive steps (default: 3, or 3 % of the
+    longest curve if more) on which two or more of ``curves`` are equal (to rounding: rtol
+    1e-9), as :class:`SharedStretch` es, fewest members first (so that drawing them in this
+    order puts a stretch three curves share over the stretch two of them share around it).
+    Only curves drawn the same way (``stepped``, one flag per curve) are compared, at the same
+    step index.  A curve equal to another over a single step or two merely crosses it and is
+    not reported.
+    """
+    ys = [np.asarray(y, dtype=float).ravel() for y in curves]
+    m = len(ys)
+    n = max((len(y) for y in ys), default=0)
+    if m < 2 or n == 0:
+        return []
+    if min_steps is None:
+        min_steps = max(3, math.ceil(0.03 * n))
+    flags = list(stepped) if stepped is not None else [False] * m
+    padded = np.full((m, n), np.nan)
+    for i, y in enumerate(ys):
+        padded[i, :len(y)] = y
+    # leader[j, k]: the first curve (in drawing order) equal to curve j at step k
+    leader = np.tile(np.arange(m)[:, None], (1, n))
+    for j in range(m):
+        for i in range(j):
+            if flags[i] != flags[j]:
+                continue
+            equal = np.isclose(padded[i], padded[j], rtol=1e-9, atol=0.0)
+            take = equal & (leader[j] == j)
+            leader[j, take] = leader[i, take]
+    # groups[l, k]: bit mask of the curves whose first equal curve at step k is curve l
+    groups = np.zeros((m, n), dtype=np.int64)
+    for j in range(m):
+        groups[leader[j], np.arange(n)] |= 1 << j
+    groups[:, np.isnan(padded).all(axis=0)] = 0
+    candidates = {int(b) for b in np.unique(groups) if b & (b - 1)}  # two or more curves
+    found: list[SharedStretch] = []
+    for bits in sorted(candidates):
+        # the steps where all these curves are equal (others may be equal to them as well)
+        together = ((groups & bits) == bits).any(axis=0)
+        edges = np.flatnonzero(np.diff(np.r_[0, together.astype(np.int8), 0]))
+        members = tuple(j for j in range(m) if bits >> j & 1)
+        for start, stop in zip(edges[::2], edges[1::2]):
+            if stop - start >= min_steps:
+                found.append(SharedStretch(int(start), int(stop), members))
+    return sorted(found, key=lambda s: (len(s.members), s.start, s.members))
+
+
+#: The gid of the dashes drawn over a stretch several curves share (see :func:`show_shared`).
+SHARED = "lrcourse-shared"
+#: Length of one coloured dash over a shared stretch, in line widths.
+SHARED_DASH = 4.0
+
+
+def show_shared(ax: Axes, curves: Sequence[Sequence[float]], colors: Sequence[str], *,
+                stepped: Sequence[bool] | None = None, x0: float = 0, linewidth: float = 1.8,
+                min_steps: int | None = None) -> list[Line2D]:
+    """Keep curves visible where they coincide: over each stretch that several of ``curves``
+    share (:func:`shared_stretches`), draw every one of them dashed on top, their dashes
+    interleaved (with two curves: a dash of the first colour, a dash of the second, ...), so
+    that the reader sees each colour there instead of the last curve drawn.
+
+    Call it after drawing the curves (solid) with ``colors``; ``x0`` is the x of step 0.
+    Returns the dashed lines (gid :data:`SHARED`, not in the legend).
+    """
+    flags = list(stepped) if stepped is not None else [False] * len(curves)
+    drawn = []
+    top = max((line.get_zorder() for line in ax.lines), default=2.0) + 0.1
+    for stretch in shared_stretches(curves, min_steps=min_steps, stepped=flags):
+        count = len(stretch.members)
+        for rank, j in enumerate(stretch.members):
+            y = np.asarray(curves[j], dtype=float)[stretch.start:stretch.stop]
+            x, y = curve_xy(y, flags[j], x0 + stretch.start)
+            offset = ((count - rank) % count) * SHARED_DASH
+            (line,) = ax.plot(x, y, color=colors[j], linewidth=linewidth, gid=SHARED,
+                              drawstyle="steps-post" if flags[j] else "default",
+                              linestyle=(offset, (SHARED_DASH, (count - 1) * SHARED_DASH)),
+                              dash_capstyle="butt", zorder=top, label="_shared")
+            drawn.append(line)
+    return drawn
+
+
 def duplicate_style(n: int) -> dict:
     """The style of a curve identical to one drawn before it (``n`` points): dashed, with
     open markers, on top of it, so that both stay visible."""
@@ -216,19 +323,27 @@ def curve_figure(curves: Mapping[str, Sequence[float]], *, title: str = "",
 
     ``stepped`` says which curves are drawn as steps (see :func:`stepped_labels`; by default
     those labelled with a piecewise-constant scheduler's name).  A curve identical to one
-    drawn before it is dashed with open markers, so that it cannot hide under it.  ``logy``
-    draws the y axis on a log scale (zero and negative values are left out).
+    drawn before it is dashed with open markers, so that it cannot hide under it; where
+    curves coincide over a stretch only (the same warm-up, a run that branches off another),
+    that stretch is drawn in interleaved dashes of their colours (:func:`show_shared`).
+    ``logy`` draws the y axis on a log scale (zero and negative values are left out).
     """
     fig, ax = new_figure(size=size)
     steps = stepped_labels(curves, stepped)
     drawn: list[np.ndarray] = []
+    distinct: list[tuple[np.ndarray, str, bool]] = []  # curves not identical to an earlier one
     for (label, y), color in zip(curves.items(), _cycle(PALETTE)):
         y = np.asarray(y, dtype=float)
         style = dict(color=color, linewidth=1.8)
         if any(same_curve(y, other) for other in drawn):
             style.update(duplicate_style(len(y)))
+        else:
+            distinct.append((y, color, label in steps))
         plot_curve(ax, y, stepped=label in steps, label=label, **style)
         drawn.append(y)
+    if len(distinct) > 1:
+        ys, colors, flags = zip(*distinct)
+        show_shared(ax, ys, colors, stepped=flags)
     mark_steps(ax, marks)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -243,10 +358,12 @@ def curve_figure(curves: Mapping[str, Sequence[float]], *, title: str = "",
 
 def grid_figure(curves: Mapping[str, Sequence[float]], *, ncols: int = 3,
                 marks: Mapping[str, Iterable[float]] | None = None,
-                panel_size: tuple[float, float] = (2.6, 1.6), stepped: Stepped = None) -> Figure:
-    """Small multiples: one small panel per named curve, titled with its name, in a grid of
-    ``ncols`` columns sharing the x axis (``marks`` maps a name to its dotted lines;
-    ``stepped`` as in :func:`curve_figure`)."""
+                panel_size: tuple[float, float] = (2.6, 1.6), stepped: Stepped = None,
+                titles: Mapping[str, str] | None = None) -> Figure:
+    """Small multiples: one small panel per named curve, titled with its name (or with
+    ``titles[name]``, e.g. a long name broken over two lines), in a grid of ``ncols`` columns
+    sharing the x axis (``marks`` maps a name to its dotted lines; ``stepped`` as in
+    :func:`curve_figure`)."""
     n = len(curves)
     nrows = max(1, -(-n // ncols))
     fig, axes = new_figure(nrows, ncols, size=(panel_size[0] * ncols, panel_size[1] * nrows),
@@ -256,7 +373,7 @@ def grid_figure(curves: Mapping[str, Sequence[float]], *, ncols: int = 3,
     for ax, (label, y), color in zip(axes, curves.items(), _cycle(PALETTE)):
         plot_curve(ax, y, stepped=label in steps, color=color, linewidth=1.5)
         mark_steps(ax, (marks or {}).get(label, ()))
-        ax.set_title(label, fontsize=9)
+        ax.set_title((titles or {}).get(label, label), fontsize=9)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.tick_params(labelsize=7)
@@ -312,6 +429,7 @@ def compare(expected: Sequence[float], got: Sequence[float], *,
 
 
 def place_legend(ax: Axes, *, inside: bool = True, grow: bool = True,
+                 handles: Sequence | None = None, labels: Sequence[str] | None = None,
                  **legend_kw) -> Legend | None:
     """Add ``ax``'s legend where it covers no plotted data.
 
@@ -320,9 +438,11 @@ def place_legend(ax: Axes, *, inside: bool = True, grow: bool = True,
     (dotted guides such as milestones may pass under it); when there is no such place, or with
     ``inside=False``, below the axes in as few rows as fit, the figure made taller by the
     legend's height (``grow``) so that the plot keeps its size.  Call it once the axes hold
-    their data, limits and scales.  Returns the legend (None when no artist has a label).
+    their data, limits and scales.  ``handles`` and ``labels`` replace the axes' own (e.g. to
+    add an entry for a shaded band).  Returns the legend (None when no artist has a label).
     """
-    handles, labels = ax.get_legend_handles_labels()
+    if handles is None or labels is None:
+        handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return None
     fig = ax.figure

@@ -38,7 +38,7 @@ import torch
 from torch.optim import lr_scheduler
 
 __all__ = ["lr_curve", "momentum_curve", "group_lr_curves", "scheduler_curve", "lr_at_epochs",
-           "make_scheduler", "make_optimizer", "strict_warnings"]
+           "make_scheduler", "make_optimizer", "group_optimizer", "strict_warnings"]
 
 COMPOSITES = ("SequentialLR", "ChainedScheduler")
 
@@ -123,16 +123,31 @@ def momentum_curve(name: str, steps: int, lr: float, **kwargs: Any) -> np.ndarra
     return _run(name, steps, lr, lambda opt: float(opt.param_groups[0]["momentum"]), **kwargs)
 
 
+def group_optimizer(lrs: Sequence[float]) -> torch.optim.SGD:
+    """SGD with one single-parameter group per rate in ``lrs``, as a user builds it:
+    ``SGD([{"params": ..., "lr": r} for r in lrs], lr=lrs[0])``.
+
+    The optimizer's default rate (``optimizer.defaults["lr"]``, the ``lr`` given to its
+    constructor) is the first group's, not SGD's own default of 1e-3: transformers'
+    ``get_polynomial_decay_schedule_with_warmup`` decays relative to it.
+    """
+    lrs = [float(g) for g in lrs]
+    if not lrs:
+        raise ValueError("lrs must hold at least one rate (one parameter group per rate)")
+    params = [torch.zeros(1, requires_grad=True) for _ in lrs]
+    return torch.optim.SGD([{"params": [p], "lr": g} for p, g in zip(params, lrs)], lr=lrs[0])
+
+
 def scheduler_curve(build: Callable[[torch.optim.Optimizer], Any], steps: int,
                     lrs: Sequence[float] = (0.1,)) -> np.ndarray:
     """The rates of any torch scheduler ``build(optimizer)``, one column per parameter group.
 
-    The optimizer is SGD with one single-parameter group per entry of ``lrs``.  Row ``k``
-    holds the rates the ``k``-th optimizer step used (read before the ``k``-th
-    ``scheduler.step()``): shape ``(steps, len(lrs))``.
+    The optimizer is :func:`group_optimizer` ``(lrs)``: SGD with one single-parameter group per
+    entry of ``lrs``, its default rate the first.  Row ``k`` holds the rates the ``k``-th
+    optimizer step used (read before the ``k``-th ``scheduler.step()``): shape
+    ``(steps, len(lrs))``.  Any warning torch emits is an error (:func:`strict_warnings`).
     """
-    params = [torch.zeros(1, requires_grad=True) for _ in lrs]
-    optimizer = torch.optim.SGD([{"params": [p], "lr": g} for p, g in zip(params, lrs)])
+    optimizer = group_optimizer(lrs)
     curves = np.empty((steps, len(lrs)), dtype=np.float64)
     with strict_warnings():
         scheduler = build(optimizer)
@@ -173,11 +188,6 @@ def lr_at_epochs(name: str, epochs: Sequence[float], lr: float, **kwargs: Any) -
 # Beyond torch.optim.lr_scheduler: SWALR, and the real transformers and timm when installed
 # ---------------------------------------------------------------------------------------------
 
-def _groups_optimizer(lrs: Sequence[float]) -> torch.optim.SGD:
-    params = [torch.zeros(1, requires_grad=True) for _ in lrs]
-    return torch.optim.SGD([{"params": [p], "lr": g} for p, g in zip(params, lrs)])
-
-
 def _as_groups(lr) -> tuple[list[float], bool]:
     if isinstance(lr, (list, tuple, np.ndarray)):
         return [float(x) for x in lr], True
@@ -204,7 +214,7 @@ def swalr_curve(steps: int, lr, swa_lr, anneal_epochs: int = 10, anneal_strategy
     from torch.optim.swa_utils import SWALR
 
     lrs, several = _as_groups(lr)
-    optimizer = _groups_optimizer(lrs)
+    optimizer = group_optimizer(lrs)
     curve = np.empty((steps, len(lrs)), dtype=np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -260,9 +270,7 @@ def transformers_curve(name: str, steps: int, lr, **kwargs: Any) -> np.ndarray:
     factory = getattr(hf, name, None)
     if factory is None or not name.startswith("get_"):
         raise ValueError(f"transformers.optimization has no schedule called {name!r}")
-    params = [torch.zeros(1, requires_grad=True) for _ in lrs]
-    optimizer = torch.optim.SGD([{"params": [p], "lr": g} for p, g in zip(params, lrs)],
-                                lr=lrs[0])
+    optimizer = group_optimizer(lrs)
     curve = np.empty((steps, len(lrs)), dtype=np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -322,7 +330,7 @@ def timm_cosine_curve(steps: int, lr, updates_per_epoch: int = 1, **kwargs: Any)
     """
     cls = timm_cosine_lr_scheduler()
     lrs, several = _as_groups(lr)
-    optimizer = _groups_optimizer(lrs)
+    optimizer = group_optimizer(lrs)
     curve = np.empty((steps, len(lrs)), dtype=np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -340,3 +348,87 @@ def timm_cosine_curve(steps: int, lr, updates_per_epoch: int = 1, **kwargs: Any)
 
 __all__ += ["swalr_curve", "missing_library", "transformers_curve", "timm_cosine_lr_scheduler",
             "timm_cosine_curve", "LIBRARY_VERSIONS"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The ground truth of any schedule of lrcourse.schedules, by its name
+# ---------------------------------------------------------------------------------------------
+
+#: The modern recipes of :mod:`lrcourse.schedules.modern` -> their ``LambdaLR`` torch recipe.
+MODERN_RECIPES = {
+    "WarmupCosine": "warmup_cosine_scheduler",
+    "WarmupStableDecay": "warmup_stable_decay_scheduler",
+    "InverseSqrt": "inverse_sqrt_scheduler",
+}
+
+
+def _library_of(name: str) -> str | None:
+    from .schedules import LIBRARY_SCHEDULERS
+
+    for library, names in LIBRARY_SCHEDULERS.items():
+        if name in names:
+            return library
+    return None
+
+
+def ground_truth_label(name: str) -> str:
+    """How :func:`ground_truth` names the curve it measures for schedule ``name``:
+    ``"PyTorch StepLR"``, ``"PyTorch SWALR"``, ``"transformers' get_wsd_schedule"``,
+    ``"timm's CosineLRScheduler"``, ``"PyTorch LambdaLR recipe"`` (the modern recipes)."""
+    library = _library_of(name)
+    if library in ("transformers", "timm"):
+        owner = f"{library}'" if library.endswith("s") else f"{library}'s"
+        return f"{owner} {name}"
+    if name in MODERN_RECIPES:
+        return "PyTorch LambdaLR recipe"
+    return f"PyTorch {name}"
+
+
+def ground_truth_missing(name: str) -> str | None:
+    """Why :func:`ground_truth` cannot measure ``name`` here (its library is not installed), or
+    None when it can.  torch's own schedulers and the recipes always can."""
+    library = _library_of(name)
+    return missing_library(library) if library in ("transformers", "timm") else None
+
+
+def ground_truth(name: str, steps: int, lr: float, **kwargs: Any) -> np.ndarray:
+    """The rates of schedule ``name`` (a key of :data:`lrcourse.schedules.SCHEDULES`, with the
+    same keyword arguments as :func:`lrcourse.schedules.lr_curve`), measured by stepping the
+    code that defines it rather than evaluating a formula:
+
+    * a ``torch.optim.lr_scheduler`` class: :func:`lr_curve`;
+    * ``"SWALR"``: a real ``torch.optim.swa_utils.SWALR`` (:func:`swalr_curve`);
+    * transformers' names: transformers itself (:func:`transformers_curve`); the closed form's
+      ``lr_init`` of the polynomial schedule becomes the optimizer's default rate;
+    * ``"CosineLRScheduler"``: timm itself, stepped as timm's ``train.py`` steps it
+      (:func:`timm_cosine_curve`);
+    * the modern recipes (``"WarmupCosine"``, ...): their ``LambdaLR`` recipe in
+      :mod:`lrcourse.schedules.modern`, written independently of the closed form.
+
+    Raises ImportError (saying how to install it) when transformers or timm is missing; see
+    :func:`ground_truth_missing`.
+    """
+    library = _library_of(name)
+    if library in ("transformers", "timm"):
+        reason = missing_library(library)
+        if reason is not None:
+            raise ImportError(reason)
+    if name == "SWALR":
+        return swalr_curve(steps, lr, **kwargs)
+    if library == "transformers":
+        kwargs = dict(kwargs)
+        lr_init = kwargs.pop("lr_init", None)
+        if lr_init is not None and lr_init != lr:  # the default rate is the first group's
+            return transformers_curve(name, steps, [lr_init, lr], **kwargs)[:, 1]
+        return transformers_curve(name, steps, lr, **kwargs)
+    if library == "timm":
+        return timm_cosine_curve(steps, lr, **kwargs)
+    if name in MODERN_RECIPES:
+        from .schedules import modern
+
+        recipe = getattr(modern, MODERN_RECIPES[name])
+        return scheduler_curve(lambda optimizer: recipe(optimizer, **kwargs), steps, (lr,))[:, 0]
+    return lr_curve(name, steps, lr, **kwargs)
+
+
+__all__ += ["ground_truth", "ground_truth_label", "ground_truth_missing", "MODERN_RECIPES"]

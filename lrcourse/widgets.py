@@ -30,17 +30,17 @@ named curves (used for composites, the plateau simulator and the gradient-descen
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import math
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as W
 import numpy as np
-from matplotlib.figure import Figure
 
 from . import plots
 from .schedules import lr_curve, momentum_curve
@@ -179,13 +179,15 @@ class Explorer:
     MARGINS = dict(left=0.77, right=0.21, top=0.32, bottom=0.51)
 
     def __init__(self, compute: Callable[..., Curves], params: Mapping[str, Any], *,
-                 title: str = "", ylabel: str = "learning rate", logy: bool = False,
-                 marks: Callable[[dict], list[float]] | None = None,
+                 title: str = "", ylabel: str = "learning rate", xlabel: str = "step",
+                 logy: bool = False, marks: Callable[[dict], list[float]] | None = None,
                  describe: Callable[[dict, Curves], str] | None = None,
-                 stepped: plots.Stepped = None) -> None:
+                 stepped: plots.Stepped = None,
+                 measured: Collection[str] | None = None) -> None:
         self._compute = compute
         self._marks = marks
-        self._describe = describe or _summary
+        self._measured = None if measured is None else frozenset(measured)
+        self._describe = describe or functools.partial(_summary, skip=self.is_measured)
         self._stepped = stepped
         self.controls: dict[str, W.ValueWidget] = {}
         self.fixed: dict[str, Any] = {}
@@ -204,10 +206,12 @@ class Explorer:
                                     top=1 - m["top"] / height, bottom=m["bottom"] / height)
         self._base_position = self.ax.get_position()
         self.ax.set_title(title)
+        self.ax.set_xlabel(xlabel)
         self.ax.set_ylabel(ylabel)
         if logy:
             self.ax.set_yscale("log")
         self._lines: dict[str, Any] = {}
+        self._shared_lines: list[Any] = []  # dashes over stretches where curves coincide
         self._stepped_lines: set[str] = set()
         self._legend_for: tuple[str, ...] | None = None  # the labels the legend was made for
         # every milestone mark in one line (vertical segments separated by NaN), updated in
@@ -237,6 +241,13 @@ class Explorer:
         self.redraw()
 
     # -- state ---------------------------------------------------------------------------
+    def is_measured(self, label: str) -> bool:
+        """Whether curve ``label`` holds measured values (drawn as dots, left out of the
+        summary): those named by ``measured=``, by default those labelled "PyTorch ..."."""
+        if self._measured is None:
+            return label.startswith("PyTorch")
+        return label in self._measured
+
     def values(self) -> dict[str, Any]:
         """The current parameter values: slider positions and fixed values."""
         current = dict(self.fixed)
@@ -311,26 +322,26 @@ class Explorer:
         full = self._background is None
         if tuple(curves) != tuple(self._lines):
             stepped = plots.stepped_labels(curves, self._stepped)
-            self._stepped_lines = {label for label in stepped
-                                   if not label.startswith("PyTorch")}
+            self._stepped_lines = {label for label in stepped if not self.is_measured(label)}
         colors = plots._cycle(plots.PALETTE)
         for label, y in curves.items():
             color = next(colors)
             line = self._lines.get(label)
+            measured = self.is_measured(label)
             if line is None:
-                torch_style = label.startswith("PyTorch")
                 style = (dict(linestyle="none", marker=".", markersize=3, alpha=0.8)
-                         if torch_style else dict(linewidth=1.8))
+                         if measured else dict(linewidth=1.8))
                 drawstyle = "steps-post" if label in self._stepped_lines else "default"
                 (line,) = self.ax.plot([], [], color=color, label=label, animated=True,
                                        drawstyle=drawstyle, **style)
                 self._lines[label] = line
                 full = True
             line.set_data(*plots.curve_xy(y, label in self._stepped_lines))
-            line.set_alpha(0.8 if label.startswith("PyTorch") else 1.0)
+            line.set_alpha(0.8 if measured else 1.0)
         for label in set(self._lines) - set(curves):
             self._lines.pop(label).remove()
             full = True
+        self._show_shared(curves)
         marks = np.asarray(self._marks(values) if self._marks else [], dtype=float)
         self._marks_line.set_data(np.repeat(marks, 3),
                                   np.tile([0.0, 1.0, np.nan], len(marks)))
@@ -338,6 +349,27 @@ class Explorer:
         if full and tuple(self._lines) != self._legend_for:
             self._place_legend()
         self._render(full)
+
+    def _show_shared(self, curves: Curves) -> None:
+        """Redraw the interleaved dashes over the stretches where curves coincide
+        (:func:`lrcourse.plots.show_shared`), so that no curve hides under a later one."""
+        for line in self._shared_lines:
+            line.remove()
+        labels = [label for label in curves if not self.is_measured(label)]
+        if len(labels) < 2:
+            self._shared_lines = []
+            return
+        self._shared_lines = plots.show_shared(
+            self.ax, [np.asarray(curves[label], dtype=float) for label in labels],
+            [self._lines[label].get_color() for label in labels],
+            stepped=[label in self._stepped_lines for label in labels])
+        for line in self._shared_lines:
+            line.set_animated(True)
+
+    def shared(self) -> list[tuple[float, float]]:
+        """The x ranges drawn in interleaved dashes now (stretches where curves coincide)."""
+        return [(float(line.get_xdata()[0]), float(line.get_xdata()[-1]))
+                for line in self._shared_lines]
 
     def _place_legend(self) -> None:
         """The legend under the plot (never on the curves), the figure taller by its height;
@@ -407,7 +439,9 @@ class Explorer:
                 self._backgrounds[key] = cached
             self._background = cached
         canvas.restore_region(self._background)
-        for artist in (self._marks_line, *self._lines.values()):
+        lines = [line for label, line in self._lines.items() if not self.is_measured(label)]
+        dots = [line for label, line in self._lines.items() if self.is_measured(label)]
+        for artist in (self._marks_line, *lines, *self._shared_lines, *dots):  # dots on top
             self.ax.draw_artist(artist)
         self.image.value = plots.rgba_to_png(canvas.buffer_rgba())
 
@@ -436,13 +470,14 @@ def _nice_ceiling(x: float) -> float:
     return float(10 * scale)  # pragma: no cover - the loop always returns
 
 
-def _summary(values: dict[str, Any], curves: Curves) -> str:
-    """One line per curve (torch's dots, equal to the closed form, left out): its first and
-    last values, where it is lowest and highest."""
+def _summary(values: dict[str, Any], curves: Curves,
+             skip: Callable[[str], bool] = lambda label: label.startswith("PyTorch")) -> str:
+    """One line per curve (measured dots, equal to the closed form, left out by ``skip``): its
+    first and last values, where it is lowest and highest."""
     lines = []
     for label, y in curves.items():
         y = np.asarray(y, dtype=float)
-        if y.size == 0 or label.startswith("PyTorch"):
+        if y.size == 0 or skip(label):
             continue
         stats = (f"first {y[0]:.4g}, last {y[-1]:.4g}, min {np.nanmin(y):.4g} "
                  f"(step {int(np.nanargmin(y))}), max {np.nanmax(y):.4g} "
@@ -452,12 +487,23 @@ def _summary(values: dict[str, Any], curves: Curves) -> str:
 
 
 def milestone_steps(name: str, steps: int, kwargs: Mapping[str, Any]) -> list[float]:
-    """Steps worth a dotted line on the plot: milestones, restarts, phase ends."""
-    k = dict(kwargs)
+    """Steps worth a dotted line on the plot: milestones, restarts, the end of a warm-up, the
+    start of a decay, the end of a schedule (those before ``steps``).
+
+    Knows torch's schedulers, the modern recipes, SWALR (the hand-over and the end of the
+    annealing, after the first schedule's own marks), transformers' schedules (warm-up end,
+    restarts, ``num_training_steps``; WSD's phase boundaries) and timm's ``CosineLRScheduler``
+    (warm-up end, cycle starts, the end of the last cycle; in epoch mode a clock tick is
+    ``updates_per_epoch`` steps).
+    """
+    return sorted({m for m in _marks(name, steps, dict(kwargs)) if 0 < m < steps})
+
+
+def _marks(name: str, steps: int, k: dict[str, Any]) -> list[float]:
     if name == "StepLR":
         return list(range(k["step_size"], steps, k["step_size"]))
     if name in ("MultiStepLR", "SequentialLR"):
-        return sorted(m for m in set(k.get("milestones", ())) if m < steps)
+        return list(k.get("milestones", ()))
     if name in ("ConstantLR", "LinearLR"):
         return [k.get("total_iters", 5)]
     if name == "CosineAnnealingLR":
@@ -477,52 +523,118 @@ def milestone_steps(name: str, steps: int, kwargs: Mapping[str, Any]) -> list[fl
         total = k.get("total_steps") or steps
         up = float(k.get("pct_start", 0.3) * total) - 1
         return [up, 2 * up] if k.get("three_phase") else [up]
+    # -- the modern recipes
+    if name == "WarmupCosine":
+        return [k.get("warmup_steps", 0), k["total_steps"]]
+    if name == "WarmupStableDecay":
+        return [k.get("warmup_steps", 0), k["total_steps"] - k["decay_steps"], k["total_steps"]]
+    if name == "InverseSqrt":
+        return [k.get("warmup_steps", 0)]
+    # -- torch.optim.swa_utils
+    if name == "SWALR":
+        start = k.get("swa_start", 0)
+        first = k.get("scheduler")
+        before = milestone_steps(first[0], start, first[1]) if first is not None else []
+        return [*before, start, start + k.get("anneal_epochs", 10)]
+    # -- transformers
+    W = k.get("num_warmup_steps", 0)
+    if name in ("get_linear_schedule_with_warmup", "get_cosine_schedule_with_warmup",
+                "get_polynomial_decay_schedule_with_warmup"):
+        return [W, k["num_training_steps"]]
+    if name == "get_cosine_with_hard_restarts_schedule_with_warmup":
+        T, cycles = k["num_training_steps"], k.get("num_cycles", 1)
+        length = (T - W) / cycles if cycles > 0 else T - W
+        restarts = [W + i * length for i in range(1, math.ceil(cycles))] if length > 0 else []
+        return [W, *restarts, T]
+    if name == "get_inverse_sqrt_schedule":
+        return [W]
+    if name == "get_wsd_schedule":
+        D = k["num_decay_steps"]
+        S = k.get("num_stable_steps")
+        if S is None:
+            S = k["num_training_steps"] - W - D
+        return [W, W + S, W + S + D]
+    # -- timm
+    if name == "CosineLRScheduler":
+        return _timm_marks(steps, **k)
     return []
 
 
+def _timm_marks(steps: int, t_initial: int, warmup_t: int = 0, warmup_prefix: bool = False,
+                cycle_mul: float = 1.0, cycle_limit: int = 1, t_in_epochs: bool = True,
+                updates_per_epoch: int = 1, **_: Any) -> list[float]:
+    """timm's warm-up end, cycle starts and end of the last cycle, in optimizer steps."""
+    tick = updates_per_epoch if t_in_epochs else 1
+    shift = warmup_t if warmup_prefix else 0
+    marks, start, length = [warmup_t], 0.0, float(t_initial)
+    for _i in range(cycle_limit):
+        start += length
+        length *= cycle_mul
+        if (start + shift) * tick >= steps:
+            break
+        marks.append(start + shift)
+    return [m * tick for m in marks]
+
+
 def explore_function(compute: Callable[..., Curves], *, title: str = "",
-                     ylabel: str = "learning rate", logy: bool = False,
+                     ylabel: str = "learning rate", xlabel: str = "step", logy: bool = False,
                      marks: Callable[[dict], list[float]] | None = None,
                      describe: Callable[[dict, Curves], str] | None = None,
-                     stepped: plots.Stepped = None, **params: Any) -> Explorer:
+                     stepped: plots.Stepped = None, measured: Collection[str] | None = None,
+                     **params: Any) -> Explorer:
     """Sliders for ``params`` (specs as in :func:`explore`) driving ``compute(**values)``,
     which returns a mapping from label to curve.
 
     ``stepped`` names the curves drawn as steps (:func:`lrcourse.plots.stepped_labels`: by
     default those labelled with a piecewise-constant scheduler's name, e.g. "MultiStepLR
-    alone"; ``True`` for all).  ``describe(values, curves)`` returns the text under the slider
-    values (default: first, last, min and max of every curve).
+    alone"; ``True`` for all).  ``measured`` names the curves drawn as dots, values measured
+    from a library rather than computed (default: those labelled "PyTorch ...").
+    ``describe(values, curves)`` returns the text under the slider values (default: first,
+    last, min and max of every curve but the measured ones).  ``xlabel`` names the x axis
+    ("epoch" when the curve has one value per epoch).
     """
-    return Explorer(compute, params, title=title, ylabel=ylabel, logy=logy, marks=marks,
-                    describe=describe, stepped=stepped)
+    return Explorer(compute, params, title=title, ylabel=ylabel, xlabel=xlabel, logy=logy,
+                    marks=marks, describe=describe, stepped=stepped, measured=measured)
 
 
 def explore(name: str, *, lr: Any = 0.1, steps: Any = 100, torch: bool = False,
             momentum: bool = False, overlay: Mapping[str, tuple[str, dict]] | None = None,
             marks: bool = True, logy: bool = False, title: str | None = None,
-            stepped: bool | None = None, **params: Any) -> Explorer:
-    """An explorer of torch scheduler ``name``: sliders for its parameters, the curve redrawn
-    as they move.
+            stepped: bool | None = None, xlabel: str = "step", **params: Any) -> Explorer:
+    """An explorer of schedule ``name`` (any key of :data:`lrcourse.schedules.SCHEDULES`):
+    sliders for its parameters, the curve redrawn as they move.
 
-    ``torch=True`` also draws the curve measured from a real ``torch.optim.lr_scheduler`` (as
-    dots; slower, it steps torch on every move).  ``momentum=True`` also draws the momentum
-    that CyclicLR/OneCycleLR set, on the same axis.  ``overlay`` adds other schedules with
-    fixed parameters for comparison, ``{"label": (name, kwargs)}``, drawn over the explorer's
-    steps from its ``lr`` (or from ``kwargs["lr"]``).  ``marks`` draws milestones and restarts.
-    ``logy`` puts the rate on a log axis (to see how far below the start a schedule ends).
-    A piecewise-constant schedule, the explorer's or an overlay's, is drawn as steps
-    (:func:`lrcourse.plots.is_piecewise_constant`); ``stepped=True``/``False`` overrides it for
-    the explorer's own curve (e.g. ``stepped=True`` for a LambdaLR of a step function).
+    ``torch=True`` also draws, as dots, the curve measured from the code that defines the
+    schedule (:func:`lrcourse.reference.ground_truth`: a real ``torch.optim.lr_scheduler``
+    class or ``SWALR``, transformers or timm themselves, the modern recipes' ``LambdaLR``;
+    slower, it steps them on every move).  When transformers or timm is not installed, the
+    readout says so instead.  ``momentum=True`` also draws the momentum that
+    CyclicLR/OneCycleLR set, on the same axis.  ``overlay`` adds other schedules with fixed
+    parameters for comparison, ``{"label": (name, kwargs)}``, drawn over the explorer's steps
+    from its ``lr`` (or from ``kwargs["lr"]``).  ``marks`` draws milestones, restarts and phase
+    ends (:func:`milestone_steps`).  ``logy`` puts the rate on a log axis (to see how far below
+    the start a schedule ends).  A piecewise-constant schedule, the explorer's or an overlay's,
+    is drawn as steps (:func:`lrcourse.plots.is_piecewise_constant`); ``stepped=True``/``False``
+    overrides it for the explorer's own curve (e.g. ``stepped=True`` for a LambdaLR of a step
+    function).  ``xlabel`` names the x axis: "epoch" where the lesson steps the schedule once
+    per epoch.
     """
     overlay = dict(overlay or {})
+    truth_label, truth_missing = None, None
+    if torch:
+        from . import reference  # imported on demand: torch is slow to import
+
+        truth_label = reference.ground_truth_label(name)
+        truth_missing = reference.ground_truth_missing(name)
 
     def compute(lr, steps, **kwargs):
         curves = {name: lr_curve(name, steps, lr, **kwargs)}
         if momentum:
             curves["momentum"] = momentum_curve(name, steps, lr, **kwargs)
-        if torch:
-            from . import reference  # imported on demand: torch is slow to import
-            curves["PyTorch " + name] = reference.lr_curve(name, steps, lr, **kwargs)
+        if torch and truth_missing is None:
+            from . import reference
+
+            curves[truth_label] = reference.ground_truth(name, steps, lr, **kwargs)
         for label, (other, other_kwargs) in overlay.items():
             other_kwargs = dict(other_kwargs)  # its own lr if given, else the explorer's
             curves[label] = lr_curve(other, steps, other_kwargs.pop("lr", lr), **other_kwargs)
@@ -532,6 +644,12 @@ def explore(name: str, *, lr: Any = 0.1, steps: Any = 100, torch: bool = False,
         kwargs = {k: v for k, v in values.items() if k not in ("lr", "steps")}
         return milestone_steps(name, values["steps"], kwargs) if marks else []
 
+    def describe(values, curves):
+        summary = _summary(values, curves, skip=lambda label: label == truth_label)
+        if truth_missing is not None:
+            summary += f"\nno dots from {truth_label}: {truth_missing}"
+        return summary
+
     own = plots.is_piecewise_constant(name, params) if stepped is None else stepped
     steps_drawn = {name} if own else set()
     steps_drawn |= {label for label, (other, kwargs) in overlay.items()
@@ -539,4 +657,5 @@ def explore(name: str, *, lr: Any = 0.1, steps: Any = 100, torch: bool = False,
     return Explorer(compute, {"lr": lr, "steps": steps, **params},
                     title=name if title is None else title,
                     ylabel="learning rate / momentum" if momentum else "learning rate",
-                    logy=logy, marks=mark, stepped=steps_drawn)
+                    xlabel=xlabel, logy=logy, marks=mark, describe=describe, stepped=steps_drawn,
+                    measured={truth_label} if truth_label else set())

@@ -145,8 +145,8 @@ grace,2,0,0,3,5,8,
 heidi,2,2,1,3,8,8,
 ivan,0,0,0,0,0,8,
 judy,0,0,0,0,0,8,
-mallory,2,0,0,3,5,8,
-oscar,0,2,1,3,6,8,
+mallory,2,0,0,3,5,8,exp_test exp_test_more
+oscar,0,2,1,3,6,8,step_test
 peggy,0,2,1,0,3,8,
 trent,2,2,1,3,8,8,
 victor,2,2,1,3,8,8,step_test
@@ -255,6 +255,8 @@ class TestOrdinaryClass:
         assert {s for s, _ in reasons(graded, "victor").values()} == {"passed"}
         # os.system in an answer cell is flagged for review, points kept
         assert graded["results"]["victor"]["step_test"]["flags"] == [
+            "answer cell 'step_answer' imports os, which an answer here does not need (an answer "
+            "may import what the notebook's own cells import and the usual numerical modules)",
             "answer cell 'step_answer' uses os.system, which an answer here does not need and "
             "which can hide what the code calls",
             "answer cell 'step_answer' started a process, which an answer here does not need"]
@@ -279,7 +281,8 @@ class TestOrdinaryClass:
         assert lines[0].split() == ["learner", "score", "problems"]
         assert lines[1].split() == ["alice", "8/8", "-"]
         assert lines[4].split() == ["dave", "6/8", "1", "timeout"]
-        assert lines[12].split() == ["oscar", "6/8", "1", "crashed"]
+        assert lines[12].split() == ["oscar", "6/8", "1", "crashed,", "1", "flagged", "for",
+                                     "review"]  # its answer imports os
         assert lines[15].split() == ["victor", "8/8", "1", "flagged", "for", "review"]
         assert lines[17] == "16 learner(s), mean 4.62/8"  # 74 points / 16
 
@@ -470,9 +473,12 @@ def test_learner_names_and_feedback_file_names(tmp_path):
 
     named = unique_names([Path("b/alice"), Path("a/alice.ipynb"), Path("bob.ipynb")])
     assert [n for n, _ in named] == ["alice", "alice (2)", "bob"]
-    assert report.feedback_names(["alice (2)", "Zoë/../x", "...", "<b>"]) == {
-        "alice (2)": "alice_2.html", "Zoë/../x": "Zoë_.._x.html", "...": "learner.html",
-        "<b>": "b.html"}
+    # a safe name keeps it; any other gets a hash of the exact name, so that no learner can
+    # take another's page by picking a name that cleans up to theirs (see test_grading_redteam)
+    assert report.feedback_names(["alice", "Zoë", "alice (2)", "Zoë/../x", "...", "<b>"]) == {
+        "alice": "alice.html", "Zoë": "Zoë.html", "alice (2)": "alice_2-e37c7577.html",
+        "Zoë/../x": "Zoë_.._x-3be53085.html", "...": "learner-ab5df625.html",
+        "<b>": "b-507ca5a2.html"}
 
 
 def test_csv_cells_and_atomic_writes(tmp_path):

@@ -36,7 +36,8 @@ def close(got, truth):
 def test_hard_restarts_sequential(W, cycles, length, lr):
     T = W + cycles * length
     kw = dict(num_warmup_steps=W, num_training_steps=T, num_cycles=cycles)
-    got = libraries.stepped(lambda o: libraries.hard_restarts_sequential(o, **kw), T + 15, (lr,))
+    got = reference.scheduler_curve(lambda o: libraries.hard_restarts_sequential(o, **kw),
+                                    T + 15, (lr,))
     close(got[:, 0], lr_curve("get_cosine_with_hard_restarts_schedule_with_warmup", T + 15, lr,
                               **kw))
 
@@ -46,8 +47,8 @@ def test_hard_restarts_sequential(W, cycles, length, lr):
        lr=st.floats(1e-4, 10.0))
 def test_polynomial_sequential(W, decay, power, lr):
     T = W + decay
-    got = libraries.stepped(lambda o: libraries.polynomial_sequential(o, W, T, power), T + 15,
-                            (lr,))
+    got = reference.scheduler_curve(lambda o: libraries.polynomial_sequential(o, W, T, power),
+                                    T + 15, (lr,))
     close(got[:, 0], lr_curve("get_polynomial_decay_schedule_with_warmup", T + 15, lr,
                               num_warmup_steps=W, num_training_steps=T, power=power,
                               lr_end=0.0))
@@ -58,14 +59,14 @@ def test_polynomial_sequential(W, decay, power, lr):
        r=st.floats(0.01, 0.99), lr=st.floats(1e-4, 10.0))
 def test_wsd_sequential(W, S, D, r, lr):
     steps = W + S + D + 15
-    got = libraries.stepped(lambda o: libraries.wsd_sequential(o, W, S, D, r), steps, (lr,))
+    got = reference.scheduler_curve(lambda o: libraries.wsd_sequential(o, W, S, D, r), steps, (lr,))
     close(got[:, 0], lr_curve("get_wsd_schedule", steps, lr, num_warmup_steps=W,
                               num_decay_steps=D, num_stable_steps=S, warmup_type="linear",
                               decay_type="linear", min_lr_ratio=r))
 
 
 def test_recipes_refuse_what_they_cannot_build():
-    opt = libraries.optimizer_for([0.1])
+    opt = reference.group_optimizer([0.1])
     with pytest.raises(ValueError, match="must divide"):
         libraries.hard_restarts_sequential(opt, 2, 12, 3)
     with pytest.raises(ValueError, match="num_warmup_steps >= 1"):
@@ -75,14 +76,31 @@ def test_recipes_refuse_what_they_cannot_build():
 
 
 def test_optimizer_default_rate_is_the_first_groups():
-    opt = libraries.optimizer_for([0.3, 0.01])
+    opt = reference.group_optimizer([0.3, 0.01])
     assert opt.defaults["lr"] == 0.3 and [g["lr"] for g in opt.param_groups] == [0.3, 0.01]
 
 
+def test_scheduler_curve_gives_transformers_polynomial_its_default_rate():
+    # The polynomial schedule decays relative to optimizer.defaults["lr"]; with SGD's own 1e-3
+    # there, the groups at 0.1 and 0.01 would not end at lr_end = 1e-3 and 1e-4.
+    seen = []
+
+    def build(optimizer):
+        seen.append(optimizer.defaults["lr"])
+        return hf.get_polynomial_decay_schedule_with_warmup(
+            optimizer, num_warmup_steps=2, num_training_steps=10, lr_end=1e-3)
+
+    rates = reference.scheduler_curve(build, 12, (0.1, 0.01))
+    assert seen == [0.1]
+    np.testing.assert_allclose(rates[0], [0.0, 0.0])
+    np.testing.assert_allclose(rates[2], [0.1, 0.01])
+    np.testing.assert_allclose(rates[-1], [1e-3, 1e-4], rtol=1e-12)
+
+
 def test_describe_names_the_members():
-    opt = libraries.optimizer_for([0.1])
+    opt = reference.group_optimizer([0.1])
     assert libraries.describe(LambdaLR(opt, lambda t: 1.0)) == "LambdaLR"
-    seq = hf.linear_schedule_with_warmup_sequential(libraries.optimizer_for([0.1]), 2, 10)
+    seq = hf.linear_schedule_with_warmup_sequential(reference.group_optimizer([0.1]), 2, 10)
     assert libraries.describe(seq) == "SequentialLR(LambdaLR, LinearLR)"
 
 
@@ -149,14 +167,14 @@ def test_compare_with_timm(capsys):
     assert "closed form == timm" in capsys.readouterr().out
 
 
-def test_stepped_turns_warnings_into_errors():
+def test_scheduler_curve_turns_warnings_into_errors():
     def build(optimizer):
         scheduler = LambdaLR(optimizer, lambda t: 1.0)
         scheduler.step()        # before optimizer.step(): torch warns at the next step
         return scheduler
 
     with pytest.raises(UserWarning):
-        libraries.stepped(build, 3)
+        reference.scheduler_curve(build, 3)
 
 
 BLOCK_LIBRARIES = """

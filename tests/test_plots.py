@@ -148,9 +148,24 @@ def test_place_legend_goes_under_the_plot_when_no_corner_is_free():
     ("SequentialLR", {"schedulers": [("ConstantLR", {}), ("ExponentialLR", {})],
                       "milestones": [5]}, True),
     ("ChainedScheduler", {"schedulers": [("ExponentialLR", {}), ("MultiStepLR", {})]}, True),
+    # timm: a staircase in epoch mode with several updates per epoch, smooth otherwise
+    ("CosineLRScheduler", {"t_initial": 10, "updates_per_epoch": 3}, True),
+    ("CosineLRScheduler", {"t_initial": 10, "updates_per_epoch": 3, "t_in_epochs": True}, True),
+    ("CosineLRScheduler", {"t_initial": 10, "updates_per_epoch": 3, "t_in_epochs": False}, False),
+    ("CosineLRScheduler", {"t_initial": 10, "updates_per_epoch": 1}, False),
+    ("CosineLRScheduler", {"t_initial": 10}, False),
+    ("CosineLRScheduler", None, False),
 ])
 def test_which_schedules_are_piecewise_constant(name, kwargs, expected):
     assert plots.is_piecewise_constant(name, kwargs) is expected
+
+
+def test_timm_in_epoch_mode_is_a_staircase_in_its_own_values():
+    # what is_piecewise_constant claims, checked on the curve: constant within each epoch of
+    # three updates, and a new value at every epoch's first update
+    y = lr_curve("CosineLRScheduler", 30, 0.1, t_initial=10, updates_per_epoch=3)
+    epochs = y.reshape(10, 3)
+    assert np.all(epochs == epochs[:, :1]) and np.all(np.diff(epochs[:, 0]) < 0)
 
 
 def test_stepped_labels_by_name_by_flag_or_by_list():
@@ -195,6 +210,72 @@ def test_identical_curves_stay_visible():
     assert twin.get_linestyle() == "--" and twin.get_marker() == "o"
     assert twin.get_zorder() >= first.get_zorder()
     assert plots.legend_overlaps(fig) == []
+
+
+def test_shared_stretches_are_found_where_curves_coincide():
+    a = np.r_[np.full(10, 1.0), np.linspace(0.9, 0, 10)]
+    b = np.r_[np.full(10, 1.0), np.full(10, 0.5)]            # same as a for steps 0-9, then not
+    c = np.linspace(1.0, 0.0, 20)                           # crosses a only at step 0
+    d = np.r_[np.full(4, 2.0), np.full(16, 1.0)]              # equal to a and b from step 4 to 9
+    found = plots.shared_stretches([a, b, c], min_steps=3)
+    assert found == [plots.SharedStretch(0, 10, (0, 1))]
+    found = plots.shared_stretches([a, b, d], min_steps=3)
+    assert found == [plots.SharedStretch(0, 10, (0, 1)), plots.SharedStretch(4, 10, (0, 1, 2))]
+    # a stretch shorter than min_steps, curves drawn differently, or of unequal length
+    assert plots.shared_stretches([a, b], min_steps=11) == []
+    assert plots.shared_stretches([a, b], min_steps=3, stepped=[True, False]) == []
+    assert plots.shared_stretches([a[:6], b], min_steps=3) == [plots.SharedStretch(0, 6, (0, 1))]
+    # the default minimum: 3 % of the longest curve, at least 3 steps
+    long_a, long_b = np.r_[np.ones(20), np.zeros(980)], np.r_[np.ones(20), np.full(980, 2.0)]
+    assert plots.shared_stretches([long_a, long_b]) == []                 # 20 < 30 steps
+    assert plots.shared_stretches([long_a[:100], long_b[:100]]) == [
+        plots.SharedStretch(0, 20, (0, 1))]                                # 20 >= 3 steps
+
+
+def _pixels_near(rgba, color, box, tolerance=40):
+    """How many pixels in ``box`` (x0, x1, y0, y1 in image rows/columns) are close to ``color``."""
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    x0, x1, y0, y1 = box
+    patch = rgba[y0:y1, x0:x1, :3].astype(int)
+    return int(np.sum(np.abs(patch - [r, g, b]).sum(axis=2) < tolerance))
+
+
+def test_a_run_that_branches_off_another_stays_visible_where_they_coincide():
+    # lesson 13: WSD decayed at T=600 and at T=1000 share every rate up to step 480
+    short = lr_curve("WarmupStableDecay", 1000, 1e-3, warmup_steps=50, total_steps=600,
+                     decay_steps=120)
+    long = lr_curve("WarmupStableDecay", 1000, 1e-3, warmup_steps=50, total_steps=1000,
+                    decay_steps=200)
+    fig = plots.curve_figure({"T = 600": short, "T = 1000": long}, marks=[480])
+    ax = fig.axes[0]
+    solid = [line for line in ax.lines if line.get_label().startswith("T =")]
+    assert [line.get_linestyle() for line in solid] == ["-", "-"]      # both solid, as the legend
+    shared = [line for line in ax.lines if line.get_gid() == plots.SHARED]
+    assert len(shared) == 2 and {line.get_color() for line in shared} == {
+        solid[0].get_color(), solid[1].get_color()}
+    assert all(line.get_xdata()[0] == 0 and line.get_xdata()[-1] == 480 for line in shared)
+    assert all(line.get_zorder() > max(s.get_zorder() for s in solid) for line in shared)
+    offsets = {line._unscaled_dash_pattern[0] for line in shared}
+    assert len(offsets) == 2                                          # the dashes interleave
+    plots.assert_legends_clear(fig)
+
+    # what a reader sees: on the stable phase before step 480, both colours, not only the last
+    fig.draw_without_rendering()
+    canvas = fig.canvas
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    height = rgba.shape[0]
+    (x0, y), (x1, _) = ax.transData.transform([(100, 1e-3), (450, 1e-3)])
+    box = (int(x0), int(x1), int(height - y) - 2, int(height - y) + 3)
+    for line in solid:
+        assert _pixels_near(rgba, line.get_color(), box) > 40, line.get_label()
+
+
+def test_curves_that_only_cross_are_not_dashed():
+    fig = plots.curve_figure({"cosine": lr_curve("CosineAnnealingLR", 100, 0.1, T_max=100),
+                              "linear": lr_curve("LinearLR", 100, 0.1, start_factor=1.0,
+                                                 end_factor=0.0, total_iters=100)})
+    assert not [line for line in fig.axes[0].lines if line.get_gid() == plots.SHARED]
 
 
 def test_compare_draws_steps_and_names_the_axis_like_the_message():
@@ -354,6 +435,53 @@ def test_metric_figure_keeps_its_legend_off_lines_and_bands(logy):
     plots.assert_legends_clear(fig)
     twin = fig.axes[0].lines[-1]
     assert twin.get_linestyle() == "--" and twin.get_marker() == "o"
+
+
+def _band(fig, i):
+    """The lower and upper edge of the ``i``-th band of a metric figure."""
+    vertices = fig.axes[0].collections[i].get_paths()[0].vertices
+    n = (len(vertices) - 3) // 2  # fill_between: start, lower edge, upper edge back, close
+    lower, upper = vertices[1:n + 1, 1], vertices[n + 2:2 * n + 2, 1][::-1]
+    return lower, upper
+
+
+def test_metric_figure_on_a_log_axis_shades_the_range_of_the_seeds():
+    # one seed ten times higher than the others: mean - sd < 0, which a log axis cannot show
+    epochs = np.arange(1, 11)
+    loss = np.exp(-epochs / 3)
+    seeds = [loss * (10.0 if s == 0 else 1.0 + 0.01 * s) for s in range(5)]
+    stacked = np.array(seeds)
+    assert np.all(stacked.mean(0) - stacked.std(0, ddof=1) < 0)
+    results = {"run": [SimpleNamespace(train_loss=list(c)) for c in seeds]}
+    fig = metric_figure(results, "train_loss", logy=True)
+    lower, upper = _band(fig, 0)
+    np.testing.assert_allclose(lower, stacked.min(0))
+    np.testing.assert_allclose(upper, stacked.max(0))
+    texts = [t.get_text() for t in (fig.axes[0].get_legend() or fig.legends[0]).get_texts()]
+    assert texts == ["run", "shaded: min–max over seeds"]
+    # on a linear axis the default stays mean ± 1 sd, and says so
+    fig = metric_figure(results, "train_loss")
+    lower, upper = _band(fig, 0)
+    mean, sd = stacked.mean(0), stacked.std(0, ddof=1)
+    np.testing.assert_allclose(lower, mean - sd)
+    np.testing.assert_allclose(upper, mean + sd)
+    texts = [t.get_text() for t in (fig.axes[0].get_legend() or fig.legends[0]).get_texts()]
+    assert texts[-1] == "shaded: mean ± 1 sd over seeds"
+    with pytest.raises(ValueError, match="band must be one of"):
+        metric_figure(results, "train_loss", band="iqr")
+
+
+def test_metric_figure_shows_runs_that_coincide_for_a_few_epochs():
+    # same seeds, same rates until a schedule's first drop: identical epochs, then apart
+    base = np.exp(-np.arange(1, 13) / 4)
+    later = base.copy()
+    later[6:] *= 0.5
+    results = {"constant": [SimpleNamespace(val_loss=list(base))],
+               "StepLR": [SimpleNamespace(val_loss=list(later))]}
+    fig = metric_figure(results, "val_loss")
+    shared = [line for line in fig.axes[0].lines if line.get_gid() == plots.SHARED]
+    assert len(shared) == 2 and all(line.get_xdata()[0] == 1 and line.get_xdata()[-1] == 6
+                                    for line in shared)
 
 
 def test_the_range_test_figure_shows_every_loss_and_keeps_markers_apart():

@@ -65,3 +65,52 @@ def test_a_diverging_run_is_capped_not_infinite():
     assert loss(path)[-1] == pytest.approx(0.5 * 10 * CAP**2, rel=1e-9)
     # A looser cap lets it grow further: the flat top is the cap, not the dynamics.
     assert loss(descend(np.full(400, 0.25), cap=1e15))[-1] > 1e5 * loss(path)[-1]
+
+
+# --------------------------------------------------------------------- reference.ground_truth
+
+GROUND_TRUTH_CASES = [
+    ("StepLR", {"step_size": 7, "gamma": 0.5}, "PyTorch StepLR"),
+    ("SWALR", {"swa_lr": 0.02, "anneal_epochs": 5, "swa_start": 10,
+               "scheduler": ("CosineAnnealingLR", {"T_max": 40})}, "PyTorch SWALR"),
+    ("WarmupCosine", {"warmup_steps": 5, "total_steps": 30, "min_lr": 1e-3},
+     "PyTorch LambdaLR recipe"),
+    ("WarmupStableDecay", {"warmup_steps": 5, "total_steps": 30, "decay_steps": 10,
+                           "decay": "sqrt"}, "PyTorch LambdaLR recipe"),
+    ("InverseSqrt", {"warmup_steps": 4}, "PyTorch LambdaLR recipe"),
+    ("get_polynomial_decay_schedule_with_warmup",
+     {"num_warmup_steps": 3, "num_training_steps": 30, "lr_end": 1e-3, "power": 2.0,
+      "lr_init": 0.4},  # a group at 0.1 of an optimizer whose default rate is 0.4
+     "transformers' get_polynomial_decay_schedule_with_warmup"),
+    ("get_wsd_schedule", {"num_warmup_steps": 5, "num_decay_steps": 10,
+                          "num_training_steps": 30, "min_lr_ratio": 0.1},
+     "transformers' get_wsd_schedule"),
+    ("CosineLRScheduler", {"t_initial": 6, "warmup_t": 1, "cycle_limit": 2,
+                           "updates_per_epoch": 2}, "timm's CosineLRScheduler"),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, label", GROUND_TRUTH_CASES,
+                         ids=[c[0] for c in GROUND_TRUTH_CASES])
+def test_ground_truth_measures_each_schedule_from_the_code_that_defines_it(name, kwargs, label):
+    from lrcourse import lr_curve, reference
+
+    assert reference.ground_truth_label(name) == label
+    library = label.split("'")[0] if "'" in label else None
+    if library and reference.missing_library(library):
+        with pytest.raises(ImportError, match="is not installed"):
+            reference.ground_truth(name, 40, 0.1, **kwargs)
+        pytest.skip(reference.missing_library(library))
+    truth = reference.ground_truth(name, 40, 0.1, **kwargs)
+    np.testing.assert_allclose(truth, lr_curve(name, 40, 0.1, **kwargs), rtol=1e-9, atol=1e-15)
+
+
+def test_ground_truth_says_why_a_library_is_missing(monkeypatch):
+    from lrcourse import reference
+
+    monkeypatch.setattr(reference, "missing_library", lambda name: f"no {name} here")
+    assert reference.ground_truth_missing("CosineLRScheduler") == "no timm here"
+    assert reference.ground_truth_missing("SWALR") is None
+    with pytest.raises(ImportError, match="no transformers here"):
+        reference.ground_truth("get_linear_schedule_with_warmup", 5, 0.1, num_warmup_steps=1,
+                               num_training_steps=4)

@@ -316,3 +316,161 @@ def test_the_legend_follows_the_curves_a_drop_down_chooses():
         "CosineAnnealingLR", "StepLR"]
     assert e._lines["StepLR"].get_drawstyle() == "steps-post"
     assert plots.legend_overlaps(e.figure) == []
+
+
+# --------------------------------------------------------------------- x axis, other libraries
+
+
+def test_the_x_axis_says_epoch_where_the_lesson_steps_per_epoch():
+    assert explore("StepLR", step_size=(1, 50, 30)).ax.get_xlabel() == "step"
+    assert explore("StepLR", step_size=(1, 50, 30), xlabel="epoch").ax.get_xlabel() == "epoch"
+    e = explore_function(lambda a: {"c": np.full(5, a)}, a=(0.1, 0.9, 0.5), xlabel="epoch")
+    assert e.ax.get_xlabel() == "epoch"
+    e.set(a=0.2)                                  # a redraw keeps it
+    assert e.ax.get_xlabel() == "epoch"
+
+
+def _swa_kwargs(steps=20):
+    return dict(swa_lr=(0.0, 0.1, 0.03), anneal_epochs=(1, 10, 4), swa_start=(0, 19, 8),
+                scheduler=("CosineAnnealingLR", {"T_max": steps}))
+
+
+def test_torch_dots_for_swalr_come_from_torchs_swalr():
+    from lrcourse import reference
+
+    e = explore("SWALR", lr=0.1, steps=20, torch=True, **_swa_kwargs())
+    assert set(e._lines) == {"SWALR", "PyTorch SWALR"}
+    truth = reference.swalr_curve(20, 0.1, swa_lr=0.03, anneal_epochs=4, swa_start=8,
+                                  scheduler=("CosineAnnealingLR", {"T_max": 20}))
+    np.testing.assert_allclose(_ydata(e, "PyTorch SWALR"), truth, rtol=1e-12)
+    assert e._lines["PyTorch SWALR"].get_marker() == "."               # dots, not a line
+    assert e.marks() == [8, 12]                                          # hand-over, annealed
+    e.set(swa_start=5, anneal_epochs=2)
+    assert e.marks() == [5, 7]
+    assert _readout(e).splitlines()[1:] == [                           # torch's dots left out
+        "SWALR: first 0.1, last 0.03, min 0.03 (step 7), max 0.1 (step 0)"]
+
+
+def test_torch_dots_for_the_modern_recipes_come_from_their_lambdalr():
+    e = explore("WarmupCosine", lr=1e-3, steps=120, torch=True, warmup_steps=(0, 40, 10),
+                total_steps=100)
+    np.testing.assert_allclose(_ydata(e, "PyTorch LambdaLR recipe"), _ydata(e, "WarmupCosine"),
+                               rtol=1e-9, atol=1e-18)
+    assert e.marks() == [10, 100]
+
+
+def _needs(library):
+    from lrcourse import reference
+
+    reason = reference.missing_library(library)
+    return pytest.mark.skipif(reason is not None, reason=str(reason))
+
+
+@_needs("transformers")
+def test_torch_dots_for_a_transformers_schedule_come_from_transformers():
+    e = explore("get_cosine_with_hard_restarts_schedule_with_warmup", lr=1e-3, steps=120,
+                torch=True, num_warmup_steps=(0, 40, 10), num_training_steps=100,
+                num_cycles=(1, 4, 3))
+    label = "transformers' get_cosine_with_hard_restarts_schedule_with_warmup"
+    assert set(e._lines) == {"get_cosine_with_hard_restarts_schedule_with_warmup", label}
+    assert e._lines[label].get_marker() == "."
+    np.testing.assert_allclose(_ydata(e, label),
+                               _ydata(e, "get_cosine_with_hard_restarts_schedule_with_warmup"),
+                               rtol=1e-9, atol=1e-18)
+    assert e.marks() == [10, 40, 70, 100]                      # warm-up end, restarts, T
+    assert label not in _readout(e)                            # measured: not summarised
+
+
+@_needs("timm")
+def test_torch_dots_for_timms_scheduler_come_from_timm_and_epochs_are_steps():
+    e = explore("CosineLRScheduler", lr=0.1, steps=60, torch=True, t_initial=(5, 20, 10),
+                warmup_t=2, updates_per_epoch=3, cycle_limit=2, xlabel="optimizer step")
+    assert e._stepped_lines == {"CosineLRScheduler"}           # a staircase, one step per epoch
+    np.testing.assert_allclose(_ydata(e, "timm's CosineLRScheduler"),
+                               _ydata(e, "CosineLRScheduler"), rtol=1e-9, atol=1e-18)
+    assert e.marks() == [6, 30]                                # warm-up end, 2nd cycle (x3)
+
+
+def test_a_missing_library_is_named_in_the_readout_instead_of_its_dots(monkeypatch):
+    from lrcourse import reference
+
+    monkeypatch.setattr(reference, "missing_library",
+                        lambda name: f"{name} is not installed (test)")
+    e = explore("get_linear_schedule_with_warmup", lr=1e-3, steps=50, torch=True,
+                num_warmup_steps=(0, 20, 5), num_training_steps=40)
+    assert set(e._lines) == {"get_linear_schedule_with_warmup"}
+    assert e.error.value == ""
+    assert _readout(e).splitlines()[-1] == (
+        "no dots from transformers' get_linear_schedule_with_warmup: transformers is not "
+        "installed (test)")
+    assert e.marks() == [5, 40]
+
+
+@pytest.mark.parametrize("name, kwargs, steps, expected", [
+    ("WarmupCosine", {"warmup_steps": 100, "total_steps": 1000}, 1200, [100, 1000]),
+    ("WarmupStableDecay", {"warmup_steps": 50, "total_steps": 1000, "decay_steps": 200}, 1000,
+     [50, 800]),
+    ("InverseSqrt", {"warmup_steps": 100}, 2000, [100]),
+    ("SWALR", {"swa_lr": 0.05, "swa_start": 30, "anneal_epochs": 5,
+               "scheduler": ("StepLR", {"step_size": 10})}, 60, [10, 20, 30, 35]),
+    ("SWALR", {"swa_lr": 0.05, "anneal_epochs": 5}, 60, [5]),
+    ("get_linear_schedule_with_warmup", {"num_warmup_steps": 10, "num_training_steps": 100},
+     120, [10, 100]),
+    ("get_cosine_schedule_with_warmup", {"num_warmup_steps": 0, "num_training_steps": 80},
+     100, [80]),
+    ("get_polynomial_decay_schedule_with_warmup",
+     {"num_warmup_steps": 2, "num_training_steps": 10}, 12, [2, 10]),
+    ("get_cosine_with_hard_restarts_schedule_with_warmup",
+     {"num_warmup_steps": 10, "num_training_steps": 100, "num_cycles": 3}, 100, [10, 40, 70]),
+    ("get_inverse_sqrt_schedule", {"num_warmup_steps": 4}, 50, [4]),
+    ("get_wsd_schedule", {"num_warmup_steps": 100, "num_decay_steps": 200,
+                          "num_training_steps": 1000}, 1100, [100, 800, 1000]),
+    ("get_wsd_schedule", {"num_warmup_steps": 10, "num_decay_steps": 20,
+                          "num_stable_steps": 30}, 100, [10, 40, 60]),
+    # timm: the warm-up inside the first cycle (default) or before it (warmup_prefix)
+    ("CosineLRScheduler", {"t_initial": 80, "warmup_t": 10, "cycle_limit": 3}, 300,
+     [10, 80, 160, 240]),
+    ("CosineLRScheduler", {"t_initial": 80, "warmup_t": 10, "cycle_limit": 3,
+                           "warmup_prefix": True}, 300, [10, 90, 170, 250]),
+    ("CosineLRScheduler", {"t_initial": 50, "cycle_mul": 2, "cycle_limit": 3}, 400,
+     [50, 150, 350]),
+    ("CosineLRScheduler", {"t_initial": 10, "updates_per_epoch": 3}, 40, [30]),
+    ("CosineLRScheduler", {"t_initial": 10, "updates_per_epoch": 3, "t_in_epochs": False},
+     40, [10]),
+])
+def test_milestones_of_the_schedules_of_other_libraries(name, kwargs, steps, expected):
+    assert milestone_steps(name, steps, kwargs) == expected
+
+
+def test_curves_that_coincide_over_a_stretch_stay_visible_in_an_explorer():
+    # lesson 17: the SWA recipe is the cosine until the hand-over
+    def curves(swa_start):
+        kw = dict(swa_lr=0.03, anneal_epochs=4, swa_start=swa_start,
+                  scheduler=("CosineAnnealingLR", {"T_max": 20}))
+        from lrcourse.schedules import lr_curve
+        return {"SWA recipe": lr_curve("SWALR", 20, 0.1, **kw),
+                "CosineAnnealingLR alone": lr_curve("CosineAnnealingLR", 20, 0.1, T_max=20)}
+
+    e = explore_function(curves, swa_start=(1, 19, 8), xlabel="epoch")
+    assert e.shared() == [(0, 8), (0, 8)]                # both colours, steps 0 to 8
+    colors = {line.get_color() for line in e._shared_lines}
+    assert colors == {e._lines["SWA recipe"].get_color(),
+                      e._lines["CosineAnnealingLR alone"].get_color()}
+    assert all(line.get_animated() for line in e._shared_lines)
+    e.set(swa_start=12)
+    assert e.shared() == [(0, 12), (0, 12)] and len(e.ax.lines) == 2 + 1 + 2  # old ones removed
+    e.set(swa_start=1)                                   # 2 shared steps: a crossing, no dashes
+    assert e.shared() == []
+
+
+def test_measured_dots_are_drawn_over_the_dashes_of_a_shared_stretch():
+    e = explore("SWALR", lr=0.1, steps=20, torch=True, swa_lr=0.03, anneal_epochs=4,
+                swa_start=(1, 19, 8), scheduler=("CosineAnnealingLR", {"T_max": 20}),
+                overlay={"cosine alone": ("CosineAnnealingLR", {"T_max": 20})})
+    assert e.shared() == [(0, 8), (0, 8)]
+    drawn = []
+    original = e.ax.draw_artist
+    e.ax.draw_artist = lambda artist: (drawn.append(artist), original(artist))
+    e.set(swa_start=9)
+    dots = e._lines["PyTorch SWALR"]
+    assert drawn.index(dots) > max(drawn.index(line) for line in e._shared_lines)

@@ -76,7 +76,10 @@ def finite_floats(values: Any, length: int | None, key: str = "values") -> list[
     for v in values:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise MalformedProbe(f"{key!r} holds a {type(v).__name__}")
-        v = float(v)
+        try:
+            v = float(v)
+        except OverflowError:  # an int no float holds (JSON allows 400-digit integers)
+            raise MalformedProbe(f"{key!r} holds a number too large for a float") from None
         if not math.isfinite(v):
             raise MalformedProbe(f"{key!r} holds a non-finite number")
         out.append(v)

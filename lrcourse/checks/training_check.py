@@ -75,6 +75,21 @@ def _draw(rng: np.random.Generator) -> tuple[int, int, int, float]:
             round(float(rng.uniform(0.01, 1.0)), 4))
 
 
+def _recording_sgd(lrs: list):
+    """A RecordingSGD that also appends the rate of each ``step()`` to ``lrs``, a list only
+    the probe holds: the check reads that one, so a loop that writes ``optimizer.lrs``
+    instead of stepping the optimizer changes nothing it measures."""
+    from .training_loop import RecordingSGD
+
+    class Probed(RecordingSGD):
+        def step(self, closure=None):
+            lrs.append(float(self.param_groups[0]["lr"]))
+            return super().step(closure)
+
+    Probed.__name__ = Probed.__qualname__ = "RecordingSGD"
+    return Probed
+
+
 class TrainCheck(Check):
     """The learner's training loop must step OneCycleLR once per batch, after the optimizer.
 
@@ -107,10 +122,11 @@ class TrainCheck(Check):
     def probe(self, fn: Any, case: dict, sink: list | None = None) -> dict:
         if not callable(fn):
             return {"kind": "wrong_type", "type": type_name(fn), "repr": short_repr(fn)}
-        from .training_loop import RecordingSGD, make_problem
+        from .training_loop import make_problem
 
         model, batches = make_problem(case["seed"], case["batches"])
-        optimizer = RecordingSGD(model.parameters(), lr=case["max_lr"], momentum=0.9)
+        lrs: list[float] = []
+        optimizer = _recording_sgd(lrs)(model.parameters(), lr=case["max_lr"], momentum=0.9)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -119,7 +135,7 @@ class TrainCheck(Check):
                 keep(sink, exc)
                 return raised_record(exc)
         order_warning = any(ORDER_WARNING in str(w.message) for w in caught)
-        lrs = list(optimizer.lrs)
+        lrs = list(lrs)
         values = []
         for lr in lrs[:MAX_STEPS]:
             described = describe_value(lr)

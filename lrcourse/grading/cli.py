@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from .grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GradingError, grade_all
-from .report import collect_outputs, summary, write_outputs
+from .report import collect_outputs, summary, terminal_safe, write_outputs
 from .sandbox import SandboxUnavailable
 from .secret import SecretError, load_secret
 from .source import SourceError
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
     def done(learner: str, result) -> None:
         if bar is not None:
-            bar.set_postfix_str(learner[:30], refresh=False)
+            bar.set_postfix_str(terminal_safe(learner)[:30], refresh=False)
             bar.update(1)
 
     status(secret_note)

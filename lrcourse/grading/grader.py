@@ -80,6 +80,11 @@ class GradingRun:
 # ------------------------------------------------------------------------------- learners
 
 
+MAX_NOTEBOOKS = 20
+"""Notebooks read from one learner's folder (each may be read for every source notebook that
+no file of theirs is named after): further ones are listed as ignored."""
+
+
 @dataclass
 class Submission:
     """One learner's hand-in, as found on disk (nothing read yet)."""
@@ -98,7 +103,13 @@ def learner_name(path: Path) -> str:
         is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         is_dir = False
-    return path.name if is_dir else path.stem
+    return as_text(path.name if is_dir else path.stem)
+
+
+def as_text(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (which Python keeps as lone surrogates)
+    become U+FFFD, so that no report fails to encode a learner's name."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def unique_names(paths: Iterable[Path]) -> list[tuple[str, Path]]:
@@ -113,6 +124,11 @@ def unique_names(paths: Iterable[Path]) -> list[tuple[str, Path]]:
     return named
 
 
+def _listed(names: list[str], most: int = 20) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most
+                                      else "")
+
+
 def discover(learner: str, path: Path) -> Submission:
     """The candidate notebooks of one submission, refusing links and special files."""
     sub = Submission(learner, path)
@@ -122,14 +138,14 @@ def discover(learner: str, path: Path) -> Submission:
         sub.unreadable[""] = f"{path.name} does not exist"
         return sub
     if not stat.S_ISDIR(info.st_mode):
-        why = refused(path.name, info.st_mode)
+        why = refused(as_text(path.name), info.st_mode)
         if why:
             sub.unreadable[""] = why
             sub.unreadable[path.name] = why
         else:
             sub.candidates[path.name] = str(path)
         return sub
-    others, nested = [], False
+    others, extra, nested = [], [], False
     for entry in sorted(os.scandir(path), key=lambda e: e.name):
         if entry.name.startswith("."):
             continue
@@ -138,21 +154,26 @@ def discover(learner: str, path: Path) -> Submission:
             nested = nested or any(Path(entry.path).rglob("*.ipynb"))
             continue
         if entry.name.lower().endswith(".ipynb"):
-            why = refused(entry.name, mode)
+            why = refused(as_text(entry.name), mode)
             if why:
                 sub.unreadable[entry.name] = why
                 sub.notes.append(why)
-            else:
+            elif len(sub.candidates) < MAX_NOTEBOOKS:
                 sub.candidates[entry.name] = entry.path
+            else:
+                extra.append(as_text(entry.name))
         else:
-            others.append(entry.name)
+            others.append(as_text(entry.name))
     if others:
-        sub.notes.append("not notebooks, ignored: " + ", ".join(others))
+        sub.notes.append("not notebooks, ignored: " + _listed(others))
+    if extra:
+        sub.notes.append(f"only {MAX_NOTEBOOKS} notebooks of a folder are read; not read: "
+                         + _listed(extra))
     if not sub.candidates and not sub.unreadable:
         sub.unreadable[""] = (
             f"no notebook directly in folder '{path.name}'"
             + ("; pass each learner's folder (e.g. submissions/*)" if nested else "")
-            + (f" (found: {', '.join(others)})" if others else ""))
+            + (f" (found: {', '.join(others[:20])})" if others else ""))
     return sub
 
 

@@ -1,10 +1,11 @@
 """Reading a submitted file as a notebook, without trusting it.
 
-A submission is read only if it is a regular file: a symbolic link (to the solution, to a
-classmate's file), a FIFO (which would block the grader), a device or a socket is refused
-with a reason and never followed or opened for reading (``lstat``, then ``open`` with
-``O_NOFOLLOW | O_NONBLOCK`` and ``fstat`` on the open file, so a file swapped for a link in
-between is refused too).  Before any JSON is parsed, its size and the number of JSON
+A submission is read only if it is a regular file with a single name: a symbolic link (to
+the solution, to a classmate's file), a hard link (an extracted archive can make one to any
+file of the same file system), a FIFO (which would block the grader), a device or a socket
+is refused with a reason and never followed or opened for reading (``lstat``, then ``open``
+with ``O_NOFOLLOW | O_NONBLOCK`` and ``fstat`` on the open file, so a file swapped for a link
+in between is refused too).  Before any JSON is parsed, its size and the number of JSON
 containers and items are counted in the raw bytes, so a small file cannot expand into
 gigabytes of Python objects; and parsing happens in a grading worker, a process with its
 own memory limit, so even what passes the counts cannot exhaust the grader.
@@ -76,6 +77,11 @@ def read_submission(path: Path) -> dict:
         why = refused(path.name, info.st_mode)
         if why:
             raise NotebookError(why)
+        if info.st_nlink > 1:
+            # another name of the same file: an archive extracted with hard links can make a
+            # "submission" that is the solution notebook itself
+            raise NotebookError(f"{path.name} is a hard link ({info.st_nlink} names for one "
+                                "file); links are not graded (hand in a copy of the notebook)")
         if info.st_size > MAX_NOTEBOOK_BYTES:
             raise NotebookError(f"{path.name} is {info.st_size / 2**20:.0f} MB, more than the "
                                 f"{MAX_NOTEBOOK_BYTES // 2**20} MB a notebook may have; it was "

@@ -2,10 +2,12 @@
 
 A frame is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON (no NaN or
 infinities).  The grader sends ``{"op": ..., "nonce": ..., ...}``; the runner in the sandbox
-answers each request with one frame carrying the same ``nonce``.  The grader drops frames whose
-nonce does not match the request it is waiting for, refuses frames larger than its limit, and
-treats every reply as data to validate, never as code or as a verdict: learner code shares the
-runner's process and can write anything to these pipes.
+answers each request with one frame that *begins* with the same nonce,
+``{"nonce":"<hex>",...}`` (see :func:`reply_prefix`).  The grader drops, without parsing them,
+frames that do not begin with the nonce of the request it is waiting for (so a flood of large
+forged frames costs it a comparison each, not a JSON parse), refuses frames larger than its
+limit, and treats every reply as data to validate, never as code or as a verdict: learner code
+shares the runner's process and can write anything to these pipes.
 
 This module is imported inside the sandbox: it needs nothing beyond the standard library.
 """
@@ -36,6 +38,11 @@ def encode(message: dict) -> bytes:
     return HEADER.pack(len(data)) + data
 
 
+def reply_prefix(nonce: str) -> bytes:
+    """The bytes every reply to the request with ``nonce`` begins with."""
+    return b'{"nonce":' + json.dumps(nonce).encode("ascii")
+
+
 def decode(data: bytes) -> dict:
     """The object in a frame's payload; :class:`ProtocolError` if it is not a JSON object."""
     try:
@@ -57,9 +64,9 @@ class FrameBuffer:
     def feed(self, chunk: bytes) -> None:
         self.data += chunk
 
-    def next_frame(self) -> dict | None:
-        """The next complete frame, ``None`` if more bytes are needed; ProtocolError if the
-        frame announces more than ``limit`` bytes or is not JSON."""
+    def next_payload(self) -> bytes | None:
+        """The payload of the next complete frame, ``None`` if more bytes are needed;
+        ProtocolError if the frame announces more than ``limit`` bytes."""
         if len(self.data) < HEADER.size:
             return None
         (size,) = HEADER.unpack_from(self.data)
@@ -69,4 +76,10 @@ class FrameBuffer:
             return None
         payload = bytes(self.data[HEADER.size:HEADER.size + size])
         del self.data[:HEADER.size + size]
-        return decode(payload)
+        return payload
+
+    def next_frame(self) -> dict | None:
+        """The next complete frame, decoded (see :meth:`next_payload`); ProtocolError if it
+        is not JSON."""
+        payload = self.next_payload()
+        return None if payload is None else decode(payload)

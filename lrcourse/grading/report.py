@@ -21,11 +21,13 @@ plots included).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import re
 import tempfile
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -49,8 +51,19 @@ def csv_safe(text: str) -> str:
 
 
 def terminal_safe(text: str) -> str:
-    """Text without control characters (no escape sequences reach the terminal)."""
-    return _CONTROL.sub("?", str(text))
+    """Text fit for the instructor's terminal: control characters (escape sequences, which
+    could set the clipboard or rewrite the screen), invisible and bidirectional formatting
+    characters (which could reorder a line) and undecodable file-name bytes become ``?``."""
+    text = _CONTROL.sub("?", str(text)).encode("utf-8", "replace").decode("utf-8")
+    return "".join("?" if unicodedata.category(c)[0] == "C" or unicodedata.category(c) in
+                   ("Zl", "Zp") else c for c in text)
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (wide East Asian characters take two, combining
+    marks none), so that a learner's name cannot push a score out of its column."""
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -58,7 +71,8 @@ def write_atomic(path: Path, text: str) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        # errors="replace": text from file names that are not valid UTF-8 never stops a write
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
@@ -141,6 +155,7 @@ def scores_csv(state: dict) -> str:
 
 
 def results_json(state: dict) -> str:
+    pages = feedback_names([p["learner"] for p in state["learners"]])
     slim = []
     for data in state["learners"]:
         learner = _learner(data)
@@ -148,6 +163,7 @@ def results_json(state: dict) -> str:
         item["total"], item["max"] = learner.total, learner.max_points
         item["flagged"] = learner.flagged
         item["sandbox"] = data.get("sandbox", {})
+        item["feedback"] = f"feedback/{pages[learner.learner]}"
         for r in item["results"]:
             r["images"] = len(r["images"])
         slim.append(item)
@@ -156,11 +172,23 @@ def results_json(state: dict) -> str:
 
 
 def feedback_names(names: list[str]) -> dict[str, str]:
-    """A safe, unique file name (``<learner>.html``) for every learner."""
+    """A safe, unique file name (``<learner>.html``) for every learner (``results.json``
+    records it as each learner's ``feedback``).
+
+    A name that is already a safe file name keeps it; any other (``a b``, ``_alice``,
+    ``Zoë/../x``, a name with control characters) gets a short hash of the exact name, as do
+    names that differ only in case.  So no learner can take another's page by choosing a
+    name that cleans up to theirs: a page's name does not depend on who else is graded.
+    """
+    stems = {name: re.sub(r"[^\w.-]+", "_", name).strip("._")[:80] or "learner"
+             for name in names}
+    folded = Counter(stem.casefold() for name, stem in stems.items() if stem == name)
     out: dict[str, str] = {}
     used: set[str] = set()
-    for name in names:
-        stem = re.sub(r"[^\w.-]+", "_", name).strip("._")[:80] or "learner"
+    for name, stem in stems.items():
+        if stem != name or folded[stem.casefold()] > 1:
+            digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+            stem = f"{stem}-{digest}"
         candidate, n = stem, 1
         while candidate.casefold() in used:
             n += 1
@@ -249,16 +277,17 @@ def summary(learners: list[LearnerResult]) -> str:
     if not learners:
         return "no submissions graded"
     names = [terminal_safe(r.learner) for r in learners]
-    width = max(7, *(len(n) for n in names))
+    width = max(7, *(display_width(n) for n in names))
     lines = [f"{'learner':<{width}}  {'score':>11}  problems"]
     for name, r in zip(names, learners, strict=True):
+        name += " " * (width - display_width(name))
         problems = Counter(t.status for t in r.results if t.status != "passed")
         flagged = len(r.flagged)
         text = ", ".join(f"{n} {status}" for status, n in sorted(problems.items()))
         if flagged:
             text = ", ".join(filter(None, [text, f"{flagged} flagged for review"]))
         score = f"{fmt(r.total)}/{fmt(r.max_points)}"
-        lines.append(f"{name:<{width}}  {score:>11}  {text or '-'}")
+        lines.append(f"{name}  {score:>11}  {text or '-'}")
     mean = sum(r.total for r in learners) / len(learners)
     lines.append(f"{len(learners)} learner(s), mean {mean:.2f}/{fmt(learners[0].max_points)}")
     return "\n".join(lines)

@@ -27,10 +27,12 @@ same clean environment and rlimits in an empty temporary folder: for trusted sub
 from __future__ import annotations
 
 import os
+import platform
 import secrets
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -39,12 +41,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .limits import CgroupLeaf, Cgroups, Limits
-from .protocol import MAX_REPLY, FrameBuffer, ProtocolError, encode
+from .protocol import MAX_REPLY, FrameBuffer, ProtocolError, decode, encode, reply_prefix
 
 INSIDE_UID = 1000
 HOME = "/tmp/home"
 WORKDIR = "/tmp/work"
 MAX_STDERR = 64 * 1024
+WATCH_INTERVAL = 0.1
+"""Seconds between two sums of a sandbox's memory when no cgroup caps it."""
+PAGE = os.sysconf("SC_PAGE_SIZE")
 MAX_FOREIGN_FRAMES = 1000
 """Frames with another nonce tolerated while waiting for one reply."""
 # The launcher, run as the grader: join the sandbox's cgroups (so that everything started from
@@ -71,6 +76,64 @@ while [ "$i" -lt "$n" ]; do
 done
 exec "$@"
 """
+
+
+# ------------------------------------------------------------------------------- seccomp
+#
+# A small seccomp filter, the calls Docker's default profile also refuses for the same reasons.
+# The kernel keyrings are keyed by uid, not by namespace: without it, a sandbox that shares the
+# grader's uid (a grader that is not root) can link the grader's user keyring into its own
+# session keyring and read its keys, and any sandbox can leave keys for later ones.  SysV
+# shared memory and message queues hold memory outside every process (no watchdog sees it when
+# there is no cgroup).  bpf, userfaultfd, perf_event_open and io_uring are kernel attack
+# surface no answer needs.  Every other call is allowed: this is no substitute for a VM (see
+# docs/grading.md).
+
+_SECCOMP_ARCH = {
+    # machine: (AUDIT_ARCH_*, foreign ABI numbers at or above, {name: number})
+    "x86_64": (0xC000003E, 0x40000000, {
+        "shmget": 29, "msgget": 68, "add_key": 248, "request_key": 249, "keyctl": 250,
+        "perf_event_open": 298, "bpf": 321, "userfaultfd": 323, "io_uring_setup": 425,
+        "io_uring_enter": 426, "io_uring_register": 427}),
+    "aarch64": (0xC00000B7, None, {
+        "msgget": 186, "shmget": 194, "add_key": 217, "request_key": 218, "keyctl": 219,
+        "perf_event_open": 241, "bpf": 280, "userfaultfd": 282, "io_uring_setup": 425,
+        "io_uring_enter": 426, "io_uring_register": 427}),
+}
+DENIED_CALLS = tuple(_SECCOMP_ARCH["x86_64"][2])
+
+
+def seccomp_filter(machine: str | None = None) -> bytes | None:
+    """The compiled (classic BPF) filter refusing :data:`DENIED_CALLS` with EPERM, and any
+    call made through another ABI (i386 or x32 calls from a 64-bit process); None on a
+    machine it is not written for."""
+    arch = _SECCOMP_ARCH.get(machine or platform.machine())
+    if arch is None:
+        return None
+    audit_arch, foreign, numbers = arch
+
+    def insn(code: int, jt: int, jf: int, k: int) -> bytes:
+        return struct.pack("=HBBI", code, jt, jf, k)
+
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06      # BPF_LD|W|ABS, JMP|JEQ|K, JMP|JGE|K, RET|K
+    allow, deny = 0x7FFF0000, 0x00050000 | 1        # SECCOMP_RET_ALLOW, RET_ERRNO | EPERM
+    body = [("jge", foreign)] if foreign else []
+    body += [("jeq", n) for n in sorted(numbers.values())]
+    program = [insn(ld, 0, 0, 4),                   # seccomp_data.arch
+               insn(jeq, 0, len(body) + 2, audit_arch),
+               insn(ld, 0, 0, 0)]                   # seccomp_data.nr
+    for k, (op, value) in enumerate(body):
+        program.append(insn(jge if op == "jge" else jeq, len(body) - k, 0, value))
+    program += [insn(ret, 0, 0, allow), insn(ret, 0, 0, deny)]
+    return b"".join(program)
+
+
+def _filter_fd(program: bytes) -> int:
+    """A file descriptor to read ``program`` from (bubblewrap's ``--seccomp FD``)."""
+    fd = os.memfd_create("lrcourse-seccomp", 0)  # not close-on-exec: bubblewrap reads it
+    os.write(fd, program)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 class SandboxUnavailable(RuntimeError):
@@ -283,7 +346,12 @@ class Environment:
                 argv += ["--ro-bind", f"{self.stage_dir}/{staged.index(path)}", path]
             else:
                 argv += ["--ro-bind", path, path]
-        argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--"]
+        argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
+        program = seccomp_filter() if "--seccomp" in self.options else None
+        if program is not None:
+            fds.append(_filter_fd(program))
+            argv += ["--seccomp", str(fds[-1])]
+        argv.append("--")
         return argv + python, fds, launcher_env, None
 
 def _reachable_by_others(path: str) -> bool:
@@ -354,6 +422,10 @@ class Session:
         self.stderr = bytearray()
         self.dead = False
         self.started = time.monotonic()
+        # without a cgroup, nothing in the kernel caps the memory of the sandbox's processes
+        # together: a watchdog sums it from outside, every WATCH_INTERVAL seconds
+        self.watch = self.leaf is None and limits.memory_mb is not None
+        self.watchdog_oom = False
 
     def request(self, message: dict, timeout: float) -> Reply:
         """Send ``message`` with a fresh nonce; wait up to ``timeout`` s for its reply."""
@@ -364,25 +436,35 @@ class Session:
         deadline = time.monotonic() + timeout
         out, err, inp = (self.proc.stdout.fileno(), self.proc.stderr.fileno(),
                          self.proc.stdin.fileno())
+        prefix = reply_prefix(nonce)
         foreign = 0
         while True:
             try:
-                frame = self.frames.next_frame()
+                payload = self.frames.next_payload()
+                # a frame that does not begin with this request's nonce answers nothing: it is
+                # dropped unparsed (forged or stale), so that a flood of them costs no parsing
+                if payload is not None and payload.startswith(prefix) and not pending:
+                    frame = decode(payload)
+                    if frame.get("nonce") == nonce:
+                        return Reply("ok", frame)
             except ProtocolError as exc:
                 return self._broken(str(exc))
-            if frame is not None:
-                if frame.get("nonce") == nonce and not pending:
-                    return Reply("ok", frame)
-                foreign += 1  # a reply to nothing: forged or stale, never used
+            if payload is not None:
+                foreign += 1
                 if foreign > MAX_FOREIGN_FRAMES:
                     return self._broken("too many frames that answer no request")
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return Reply("timeout")
+            if self.watch and self._over_memory():
+                self.watchdog_oom = True
+                self.close()
+                return Reply("died", detail="oom")
             readers = [out, err]
             writers = [inp] if pending else []
-            ready_r, ready_w, _ = select.select(readers, writers, [], min(remaining, 1.0))
+            wait = min(remaining, WATCH_INTERVAL if self.watch else 1.0)
+            ready_r, ready_w, _ = select.select(readers, writers, [], wait)
             if inp in ready_w:
                 try:
                     pending = pending[os.write(inp, pending):]
@@ -409,6 +491,29 @@ class Session:
             return None
         except OSError:
             return b""
+
+    def _over_memory(self) -> bool:
+        """Whether the sandbox's processes together hold more memory than its limit: their
+        resident memory, plus the memory files (``memfd_create``) they hold open, which
+        take memory without being mapped."""
+        used, files = 0, set()
+        for pid in _descendants(self.proc.pid):
+            try:
+                with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
+                    used += int(fh.read().split()[1]) * PAGE
+                fds = os.listdir(f"/proc/{pid}/fd")
+            except (OSError, ValueError, IndexError):
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("/memfd:"):
+                        info = os.stat(f"/proc/{pid}/fd/{fd}")
+                        if (info.st_dev, info.st_ino) not in files:
+                            files.add((info.st_dev, info.st_ino))
+                            used += info.st_blocks * 512
+                except OSError:
+                    pass
+        return used > self.limits.memory_mb * 2**20
 
     def _died(self) -> Reply:
         self.dead = True
@@ -452,7 +557,7 @@ class Session:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-        oom = False
+        oom = self.watchdog_oom
         if self.leaf is not None:
             oom = self.leaf.oom_kills() > 0
             self.leaf.remove()
@@ -473,6 +578,27 @@ class Session:
         if self._cwd:
             shutil.rmtree(self._cwd, ignore_errors=True)
         return oom
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid``'s children, their children, ... (a sandbox's processes, however detached:
+    orphans are adopted by the sandbox's init, itself a child of bubblewrap)."""
+    found, todo = [], [pid]
+    while todo and len(found) < 100_000:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children", encoding="ascii") as fh:
+                    children = [int(c) for c in fh.read().split()]
+            except (OSError, ValueError):
+                continue
+            found += children
+            todo += children
+    return found
 
 
 def _children(pid: int) -> list[int]:

@@ -11,6 +11,11 @@ records that come back are validated and judged here, against expected values co
   (``os._exit``, a crash, the memory limit of the whole tree, a broken protocol): the rest
   of that exercise is skipped, the sandbox is killed, and the notebook is replayed from the
   top in a new sandbox without that exercise, so the other exercises are still graded;
+* **a notebook that is slow as a whole**: the learner's code (its answer cells, the set-up
+  cells after them and the checks' probes, in every replay together) may take at most
+  ``timeout x (exercises + 2)`` seconds; past that, whatever has not been judged yet is not
+  run.  Without it, answer cells that each wait just under ``timeout`` and checks that time
+  out one after the other would hold a grading worker for (exercises)^2 x ``timeout``;
 * **a set-up cell that fails before any learner code ran**: not the learner's doing; the
   notebook's tests get the status ``error`` (a grading-environment error) instead of points.
 
@@ -28,12 +33,15 @@ from __future__ import annotations
 import base64
 import builtins
 import re
+import time
 from dataclasses import dataclass, field
 
 from lrcourse.checks import CheckFailed, get_check
+from lrcourse.checks.functions import malformed
 
 from .assemble import Plan, Step
-from .library import Finding, runtime_findings, static_findings
+from .library import SAFE_IMPORTS, Finding, imported_modules, runtime_findings, \
+    static_findings
 from .limits import Limits
 from .results import NotebookResult, TestResult
 from .sandbox import Environment, Session
@@ -42,6 +50,9 @@ MAX_MESSAGE = 2000
 MAX_IMAGES = 4
 MAX_OUTPUT_CHARS = 20_000
 FATAL = ("timeout", "died", "broken")
+HIDDEN_FINDING = ("did, while the hidden cases ran, something this check flags (a library call, "
+                  "or code that can hide one); what exactly is not shown, so that nothing about "
+                  "the hidden inputs can reach this page")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 BUILTIN_ERRORS = {name for name, value in vars(builtins).items()
                   if isinstance(value, type) and issubclass(value, BaseException)}
@@ -78,6 +89,7 @@ class Outcome:
     evalue: str = ""
     cause: int | None = None
     oom: bool = False
+    budget: bool = False    # stopped because the notebook used up its time as a whole
 
 
 @dataclass
@@ -134,6 +146,14 @@ class NotebookGrader:
                 self.forbid.setdefault(cell.group, [])
                 self.forbid[cell.group] += [n for n in cell.may_not_use
                                             if n not in self.forbid[cell.group]]
+        self.answer_ids: dict[int | None, list[str]] = {}
+        for step in steps:
+            if step.kind == "answer":
+                self.answer_ids.setdefault(step.group, []).append(step.grade_id or "")
+        exercises = len({s.group for s in steps if s.kind == "answer"})
+        self.budget = timeout * (exercises + 2)
+        """Seconds the learner's code may take in all, over every replay (see the module doc)."""
+        self.spent = 0.0
         missing = {s.group for s in steps if s.kind == "answer" and s.missing}
         for i, step in enumerate(steps):
             if step.group in missing and step.kind != "setup":
@@ -165,8 +185,9 @@ class NotebookGrader:
             return NotebookResult(self.plan.source.name, [
                 TestResult(gid, self.plan.source.name, 0.0, pts, "error", message)
                 for gid, pts in self.plan.source.tests], self.notes, str(exc))
-        cpu = self.memory.get("cpu_seconds")
-        stats = {"sandbox_cpu_seconds": float(cpu)} if isinstance(cpu, (int, float)) else {}
+        cpu = self.memory.get("cpu_seconds")   # as the sandbox reports it: a learner's number
+        stats = {"sandbox_cpu_seconds": float(cpu)} if isinstance(cpu, (int, float)) and \
+            not isinstance(cpu, bool) and 0 <= cpu < 1e9 else {}
         return NotebookResult(self.plan.source.name, self._results(), self.notes, stats=stats)
 
     def _static(self) -> list[Finding]:
@@ -174,13 +195,40 @@ class NotebookGrader:
         for cell, step in zip(self._source_cells(), self._cell_steps(), strict=True):
             forbid = self.forbid.get(cell.group, []) if cell.kind == "answer" else []
             cells.append((step.kind, step.source, step.grade_id, step.group, forbid))
-        return static_findings(cells)
+        # an answer may import what the instructor's own cells import, and the usual modules
+        allowed = SAFE_IMPORTS | imported_modules([c.source for c in self._source_cells()])
+        return static_findings(cells, allowed)
 
     def _source_cells(self):
         return [c for c in self.plan.source.cells if c.kind != "test"]
 
     def _cell_steps(self) -> list[Step]:
         return [s for s in self.plan.steps if s.kind in ("setup", "answer")]
+
+    def _request(self, session: Session, step: Step, request: dict, timeout: float):
+        """``session.request``, counting the time against the notebook's budget unless the
+        step is a set-up cell that runs before any learner code (the instructor's)."""
+        if step.kind == "setup" and step.before_learner:
+            return session.request(request, timeout)
+        left = self.budget - self.spent
+        if left <= 0:
+            return None
+        start = time.monotonic()
+        reply = session.request(request, min(timeout, left))
+        self.spent += time.monotonic() - start
+        if reply.status == "timeout" and left < timeout:
+            return None
+        return reply
+
+    def _out_of_time(self, i: int) -> bool:
+        """The notebook used up its time at step ``i``: nothing not yet judged is run."""
+        out = Outcome("timeout", budget=True)
+        self.outcomes[i] = out
+        self.disabled[i] = out
+        for j in range(i + 1, len(self.plan.steps)):
+            if j not in self.verdicts:
+                self.disabled.setdefault(j, Outcome("skipped", cause=i))
+        return False
 
     def _pass(self, session: Session) -> bool:
         """One run of the steps in ``session``; True if it must be replayed in a new one."""
@@ -222,8 +270,10 @@ class NotebookGrader:
 
     def _cell(self, session: Session, i: int, step: Step) -> bool:
         timeout = self.setup_timeout if step.before_learner else self.timeout
-        reply = session.request({"op": "cell", "source": step.source,
-                                 "learner": step.kind == "answer"}, timeout)
+        reply = self._request(session, step, {"op": "cell", "source": step.source,
+                                              "learner": step.kind == "answer"}, timeout)
+        if reply is None:
+            return self._out_of_time(i)
         if reply.status != "ok":
             return self._fatal(i, Outcome(reply.status, evalue=reply.detail))
         data = reply.data
@@ -255,14 +305,23 @@ class NotebookGrader:
                    "cases": cases, "forbid": self.forbid.get(step.group, [])}
         if name:
             request["name"] = step.call.target
-        reply = session.request(request, self.timeout)
+        reply = self._request(session, step, request, self.timeout)
+        if reply is None:
+            self._out_of_time(i)
+            return None
         if reply.status != "ok":
             self._fatal(i, Outcome(reply.status, evalue=reply.detail))
             return None
         data = reply.data
-        self.findings += runtime_findings(step.grade_id or "", step.group,
-                                          _list(data.get("calls")), _list(data.get("events")),
-                                          self.forbid.get(step.group, []))
+        answer = (self.answer_ids.get(step.group) or [step.grade_id or ""])[0]
+        found = runtime_findings(answer, step.group, _list(data.get("calls")),
+                                 _list(data.get("events")), self.forbid.get(step.group, []))
+        if found and step.kind == "hidden":
+            # What the code did while it saw hidden inputs is the learner's choice, and could
+            # spell those inputs out in the feedback: one fixed sentence says that it did
+            # something, never what.
+            found = [Finding(answer, step.group, found[0].kind, HIDDEN_FINDING)]
+        self.findings += found
         return data
 
     def _capture(self, session: Session, i: int, step: Step) -> bool:
@@ -319,6 +378,8 @@ class NotebookGrader:
                 check.judge(case, expected[k], record, display=show)
             except CheckFailed as exc:
                 return Verdict("failed", clean(str(exc)), images)
+            except Exception as exc:  # noqa: BLE001 - a record no probe makes broke the judge
+                return Verdict("failed", clean(malformed(check.name, _short(exc))))
         return Verdict("passed", f"{check.name}: all public checks passed" if cases else "")
 
     def _hidden(self, session: Session, i: int, step: Step) -> bool:
@@ -339,6 +400,9 @@ class NotebookGrader:
     # ---------------------------------------------------------------------------- results
 
     def _what(self, outcome: Outcome) -> str:
+        if outcome.budget:
+            return (f"used up the {self.budget:g} s it may take in all (its answer cells and "
+                    "checks together, so that one slow notebook cannot hold up a class)")
         if outcome.status == "timeout":
             return f"was stopped after {self.timeout:g} s (an infinite loop, or far too slow)"
         if outcome.oom:
@@ -374,6 +438,9 @@ class NotebookGrader:
                     lines.append(verdict.message)
                 continue
             outcome = self.disabled.get(j, self.outcomes[j])
+            if outcome.budget or (outcome.cause is not None and
+                                  self.outcomes[outcome.cause].budget):
+                return "timeout", f"not run: the notebook {self._what(Outcome(budget=True))}", []
             if outcome.status in FATAL:
                 whose = "this test's hidden cases" if steps[j].kind == "hidden" else "this test"
                 return self._fatal_status(outcome), f"{whose} {self._what(outcome)}", []
@@ -446,12 +513,19 @@ def judge_hidden(check, cases: list, expected: list, got: list) -> Verdict:
                 check.judge(case, expected[k], record, display=False)
             except CheckFailed as exc:
                 return Verdict("failed", clean(str(exc)))
+            except Exception:  # noqa: BLE001 - a malformed record: counted below
+                pass
     total = len(cases)
     if failed:
         return Verdict("failed", f"{check.name}: {failed} of {total} hidden cases failed (the "
                                  f"first: {first}). Hint: {check.hidden_hint}.")
     return Verdict("passed", f"{check.name}: all hidden checks passed ({total} randomized "
                              "cases)")
+
+
+def _short(exc: Exception) -> str:
+    """``exc`` in a few words, for a message about data the sandbox sent back."""
+    return clean(f"{type(exc).__name__}: {exc}", 120)
 
 
 def _hidden_failure(check, case, expected, record) -> str:
@@ -465,6 +539,8 @@ def _hidden_failure(check, case, expected, record) -> str:
         check.judge(case, expected, record, display=False)
     except CheckFailed as exc:
         mistake = exc.mistake  # a constant of the check's table of mistakes: names no value
+    except Exception:  # noqa: BLE001 - a record no probe makes broke the judge
+        return "the sandbox sent back malformed data for it"
     else:
         return ""
     if kind == "values":

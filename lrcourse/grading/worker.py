@@ -89,20 +89,25 @@ def grade_job(job: dict, ctx: Context) -> NotebookResult:
     readable: dict[str, dict] = {}
     unreadable: dict[str, str] = dict(job.get("unreadable", {}))
     notes: list[str] = []
-    for name, path in job.get("candidates", {}).items():
+    best: dict[str, dict] = {}
+    for name, path in sorted(job.get("candidates", {}).items()):
         try:
-            readable[name] = read_submission(Path(path))
+            notebook = read_submission(Path(path))
         except NotebookError as exc:
             unreadable[name] = str(exc)
             notes.append(str(exc))
-    chosen = match_notebooks(source, readable)
+            continue
+        readable[name] = {}  # only its name is kept: one parsed notebook at a time
+        chosen = match_notebooks(source, {**best, name: notebook})
+        if chosen == name:
+            best = {name: notebook}
+    chosen = next(iter(best), None)
     if chosen is None:
         reason = no_notebook_reason(source, readable, unreadable)
         return NotebookResult(source.name, [TestResult(gid, source.name, 0.0, pts, "missing",
                                                        reason) for gid, pts in source.tests],
                               notes)
-    plan = assemble(source, readable[chosen])
-    readable.clear()  # the parsed notebooks are not needed any more
+    plan = assemble(source, best.pop(chosen))
     grader = NotebookGrader(plan, ctx.expected[source.name], ctx.env, ctx.limits[source.name],
                             int(job["uid"]), ctx.timeout, ctx.setup_timeout, ctx.memory_mb,
                             name=f"u{job['uid']}")

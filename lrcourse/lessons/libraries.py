@@ -23,12 +23,10 @@ otherwise).  Nothing here evaluates a formula: the curves come from
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import (ConstantLR, CosineAnnealingWarmRestarts, LambdaLR, LinearLR,
                                       LRScheduler, PolynomialLR, SequentialLR)
@@ -36,7 +34,7 @@ from torch.optim.lr_scheduler import (ConstantLR, CosineAnnealingWarmRestarts, L
 from lrcourse import reference
 from lrcourse.schedules import LIBRARY_SCHEDULERS, lr_curve
 
-__all__ = ["RTOL", "library_of", "optimizer_for", "stepped", "describe", "check_recipes",
+__all__ = ["RTOL", "library_of", "describe", "check_recipes",
            "library_curve", "compare_with_library", "compare_cases_with_library",
            "hard_restarts_sequential",
            "polynomial_sequential", "wsd_sequential", "NOT_INSTALLED"]
@@ -59,32 +57,9 @@ def library_of(name: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# stepping a recipe
+# checking a recipe (stepped by lrcourse.reference.scheduler_curve, whose optimizer's default
+# rate is the first group's, as transformers' polynomial schedule needs)
 # ---------------------------------------------------------------------------------------------
-
-def optimizer_for(lrs: Sequence[float]) -> torch.optim.SGD:
-    """SGD with one one-parameter group per rate in ``lrs``; its default rate
-    (``optimizer.defaults["lr"]``, which transformers' polynomial schedule reads) is the first."""
-    params = [torch.zeros(1, requires_grad=True) for _ in lrs]
-    return torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(params, lrs)],
-                           lr=lrs[0])
-
-
-def stepped(build: Build, steps: int, lrs: Sequence[float] = (0.1,)) -> np.ndarray:
-    """Each group's rate before each of ``steps`` optimizer steps, stepping ``build(optimizer)``
-    once per optimizer step as transformers' ``Trainer`` does: shape ``(steps, len(lrs))``.
-    Any warning is an error."""
-    optimizer = optimizer_for(lrs)
-    out = np.empty((steps, len(lrs)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        scheduler = build(optimizer)
-        for k in range(steps):
-            out[k] = [group["lr"] for group in optimizer.param_groups]
-            optimizer.step()
-            scheduler.step()
-    return out
-
 
 def describe(scheduler: LRScheduler) -> str:
     """A scheduler's class, with its members for a composite: ``SequentialLR(LambdaLR,
@@ -124,7 +99,7 @@ def check_recipes(name: str, steps: int, lr: float, recipes: Mapping[str, Build]
             holder.append(describe(scheduler))
             return scheduler
 
-        truth = stepped(building, steps, lrs)
+        truth = reference.scheduler_curve(building, steps, lrs)
         ok, k = _close(closed, truth)
         if not ok:
             raise AssertionError(f"{name}: closed form {closed[k]!r} != {label} {truth[k]!r} "

@@ -19,7 +19,7 @@ import numpy as np
 from .loop import History, SchedulerSpec, TrainConfig, Trainer
 
 __all__ = ["compare", "summarize", "table", "paired_difference", "verdicts", "mean_curve",
-           "metric_figure"]
+           "metric_figure", "band_curves", "BANDS"]
 
 HIGHER_IS_BETTER = {"val_acc": True, "train_acc": True, "val_loss": False, "train_loss": False}
 
@@ -142,32 +142,69 @@ def verdicts(results: Mapping[str, list[History]], metric: str = "val_acc",
     return out
 
 
-def metric_figure(results: Mapping[str, list[History]], metric: str = "val_loss", *,
-                  title: str = "", logy: bool = False):
-    """Mean over seeds of a per-epoch metric, one line per schedule, with a ±1 sd band.
+#: The bands :func:`metric_figure` can shade around each mean curve, and their legend entry.
+BANDS = {"sd": "shaded: mean ± 1 sd over seeds", "range": "shaded: min–max over seeds"}
 
-    The legend goes where it covers no line or band (under the plot if need be); a schedule
-    whose mean curve is identical to one drawn before it is dashed with open markers.
-    """
-    from ..plots import PALETTE, duplicate_style, new_figure, place_legend, same_curve
 
-    fig, ax = new_figure(size=(7.0, 3.6))
-    drawn = []
-    for i, (label, histories) in enumerate(results.items()):
+def band_curves(histories: list[History], metric: str, band: str) -> tuple[np.ndarray, np.ndarray]:
+    """The lower and upper edge of the band around the mean of ``metric`` over seeds:
+    ``"sd"``, mean ± one standard deviation; ``"range"``, the lowest and highest seed."""
+    if band == "sd":
         mean, sd = mean_curve(histories, metric)
+        return mean - sd, mean + sd
+    if band == "range":
+        stacked = np.array([getattr(h, metric) for h in histories], dtype=np.float64)
+        return stacked.min(axis=0), stacked.max(axis=0)
+    raise ValueError(f"band must be one of {', '.join(map(repr, BANDS))}, got {band!r}")
+
+
+def metric_figure(results: Mapping[str, list[History]], metric: str = "val_loss", *,
+                  title: str = "", logy: bool = False, band: str | None = None):
+    """Mean over seeds of a per-epoch metric, one line per schedule, with a shaded band.
+
+    ``band="sd"`` shades mean ± 1 standard deviation over seeds; ``band="range"`` the range of
+    the seeds, from the lowest to the highest.  By default: ``"sd"`` on a linear axis and
+    ``"range"`` on a log axis (``logy=True``), where mean − sd can fall to zero or below (the
+    band would run off the bottom of the plot) while the range of positive values never does.
+    The legend says which band is drawn.  It goes where it covers no line or band (under the
+    plot if need be); a schedule whose mean curve is identical to one drawn before it is dashed
+    with open markers, and a stretch where several mean curves coincide is drawn in
+    interleaved dashes of their colours (:func:`lrcourse.plots.show_shared`).
+    """
+    from matplotlib.patches import Patch
+
+    from ..plots import (MARK_COLOR, PALETTE, duplicate_style, new_figure, place_legend,
+                         same_curve, show_shared)
+
+    band = band if band is not None else ("range" if logy else "sd")
+    if band not in BANDS:
+        raise ValueError(f"band must be one of {', '.join(map(repr, BANDS))}, got {band!r}")
+    fig, ax = new_figure(size=(7.0, 3.6))
+    drawn, distinct = [], []
+    for i, (label, histories) in enumerate(results.items()):
+        mean, _ = mean_curve(histories, metric)
+        low, high = band_curves(histories, metric, band)
         epochs = np.arange(1, len(mean) + 1)
         color = PALETTE[i % len(PALETTE)]
         style = dict(color=color, linewidth=1.8)
         if any(same_curve(mean, other) for other in drawn):
             style.update(duplicate_style(len(mean)), markevery=1)
+        else:
+            distinct.append((mean, color))
         ax.plot(epochs, mean, label=label, **style)
-        ax.fill_between(epochs, mean - sd, mean + sd, color=color, alpha=0.15, linewidth=0)
+        ax.fill_between(epochs, low, high, color=color, alpha=0.15, linewidth=0)
         drawn.append(mean)
+    if len(distinct) > 1:
+        means, colors = zip(*distinct)
+        show_shared(ax, means, colors, x0=1, min_steps=2)
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric.replace("_", " "))
     if logy:
         ax.set_yscale("log")
     if title:
         ax.set_title(title)
-    place_legend(ax)
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Patch(facecolor=MARK_COLOR, alpha=0.35, linewidth=0))
+    labels.append(BANDS[band])
+    place_legend(ax, handles=handles, labels=labels)
     return fig

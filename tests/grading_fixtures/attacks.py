@@ -252,7 +252,7 @@ def craft(root: Path, ctx: dict) -> dict[str, Attack]:
                 os.write(fd, struct.pack(">I", len(frame)) + frame)
             except OSError:
                 pass
-        """)), SIX)
+        """)), SIX, flagged={"step_test"})
     add("forge_runner_replies", "forge", with_step(d("""
         import sys
         from lrcourse.schedules import lr_curve
@@ -309,6 +309,7 @@ def craft(root: Path, ctx: dict) -> dict[str, Attack]:
             except OSError:
                 pass
         """)}, {**EIGHT, "exp_test": 0, "exp_test_more": 0},
+        flagged={"exp_test", "exp_test_more"},
         status={"exp_test": "crashed", "exp_test_more": "crashed"},
         message={"exp_test": "your answer cell 'exp_answer' broke the grading protocol"})
     add("close_protocol_fds", "forge", with_step(d("""
@@ -318,7 +319,7 @@ def craft(root: Path, ctx: dict) -> dict[str, Attack]:
                 os.close(fd)
             except OSError:
                 pass
-        """)), SIX, status={"step_test": "crashed"})
+        """)), SIX, flagged={"step_test"}, status={"step_test": "crashed"})
     # ---------------------------------------------------------------------- plant, edit
     add("edit_classmate", "edit", {**RIGHT, "exp_answer": EXP + "\n" + d(f"""
         for path in [{str(ctx['alice'])!r}, {str(ctx['bob'])!r}]:
@@ -355,7 +356,7 @@ def craft(root: Path, ctx: dict) -> dict[str, Attack]:
                     fh.write(evil)
             except OSError as exc:
                 print("cannot:", exc)
-        """)}, EIGHT)
+        """)}, EIGHT, flagged={"exp_test", "exp_test_more"})
     # -------------------------------------------------------------------- fork, fill
     add("fork_bomb", "fork-bomb", with_step(d("""
         import os
@@ -390,7 +391,7 @@ def craft(root: Path, ctx: dict) -> dict[str, Attack]:
                         fh.write(b"x" * 2**20)
             except OSError as exc:
                 print("full:", exc)
-        """)}, EIGHT)
+        """)}, EIGHT, flagged={"exp_test", "exp_test_more"})
     # ------------------------------------------------------------------------ bombs
     bomb = root / "json_bomb.ipynb"
     bomb.write_text('{"cells": [' + ",".join(["[]"] * 400_000) + "]}")
