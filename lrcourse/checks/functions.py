@@ -38,9 +38,7 @@ from ._core import (
 from .diagnosis import PATTERN, Curves, Mistake, candidate, common, diagnose, \
     differs_only_after, jumps_up
 from .probes import rates_of_steps
-from .spec import Check, fail, malformed, run_in_notebook, validate_curve
-
-__all__ = ["FunctionExercise", "malformed", "CHECKS"]  # malformed: lrcourse.grading's import
+from .spec import Check, fail, run_in_notebook, validate_curve
 
 HIDDEN_CASES = 12
 
