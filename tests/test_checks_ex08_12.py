@@ -143,6 +143,40 @@ def test_linear_warmup_two_groups_message():
     assert "first difference at epoch 4: expected 0.5, got 0.45" in message
 
 
+def test_the_overlay_of_a_group_is_titled_with_its_call_and_its_group(monkeypatch):
+    # the plot of a failed parameter group: the check's call, then the group on a line of its
+    # own (lrcourse.plots.compare wraps the call and keeps that line break)
+    from lrcourse import plots
+
+    titles = []
+    compare = plots.compare
+    monkeypatch.setattr(plots, "compare", lambda *a, **kw: titles.append(kw) or compare(*a, **kw))
+    shown = []
+    fn = WRONG_LINEAR_WARMUP["stays below the full rate"][0]
+    check = get_check("check_linear_warmup")
+    case = check.public[1]
+    with pytest.raises(CheckFailed):
+        check.judge(case, check.expected(case), check.probe(fn, case), display=shown.append)
+    [kw] = titles
+    assert kw["title"] == ("linear_warmup(epoch, warmup_epochs=5)\n"
+                           "parameter group 0 of 2 (its lr: 0.5)")
+    assert shown and shown[0].data[:4] == b"\x89PNG"
+
+
+def test_a_sequential_lr_that_ends_in_steps_is_drawn_as_steps(monkeypatch):
+    from lrcourse import plots
+
+    drawn = []
+    compare = plots.compare
+    monkeypatch.setattr(plots, "compare", lambda *a, **kw: drawn.append(kw) or compare(*a, **kw))
+    fn = WRONG_SEQUENTIAL_LR["hand-over one epoch late"][0]
+    check = get_check("check_sequential_lr")
+    case = check.public[0]
+    with pytest.raises(CheckFailed):
+        check.judge(case, check.expected(case), check.probe(fn, case), display=lambda _: None)
+    assert drawn[0]["stepped"] is True
+
+
 # --------------------------------------------------------------------------- exercise 9
 
 
