@@ -398,6 +398,7 @@ def compare(expected: Sequence[float], got: Sequence[float], *,
     (at the middle of the step when stepped, where both values are drawn).  When both curves are
     positive and span more than three decades (OneCycleLR's final rate, a StepLR with gamma 0.1)
     the y axis is logarithmic, so that a 10x gap near the end is as visible as one at the top.
+    ``title`` wraps at :data:`TITLE_WIDTH` characters and keeps its own line breaks.
     """
     fig, ax = new_figure()
     plot_curve(ax, expected, stepped=stepped, color=PALETTE[0], linewidth=2.6, alpha=0.55,
@@ -416,8 +417,10 @@ def compare(expected: Sequence[float], got: Sequence[float], *,
     if values.size and np.all(values > 0) and values.max() / values.min() > 1e3:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
-    if title:  # a check's call can be long (a list of losses): wrapped, never cut
-        ax.set_title(textwrap.fill(title, TITLE_WIDTH), fontsize=9.5)
+    if title:  # a check's call can be long (a list of losses): wrapped, never cut; its own
+        # line breaks (a parameter group under the call) are kept
+        ax.set_title("\n".join(textwrap.fill(line, TITLE_WIDTH) for line in title.splitlines()),
+                     fontsize=9.5)
     place_legend(ax)
     return fig
 

@@ -1048,8 +1048,12 @@ def test_hidden_feedback_names_the_kind_of_mistake_and_no_value(check, name):
 
 
 def test_every_mistake_description_names_no_number_or_parameter():
+    from lrcourse.checks.diagnosis import Mistake
+
     for name in checks.CHECK_MODULES:
         spec = checks.get_check(name)
+        # one mechanism for every check: each mistake is a diagnosis.Mistake with a constant kind
+        assert all(isinstance(m, Mistake) for m in spec.mistakes), name
         for kind in _constant_kinds(spec):
             assert not re.search(r"\d|=|_", kind), (name, kind)
     assert len(_constant_kinds(checks.get_check("check_one_cycle_lr"))) >= 8

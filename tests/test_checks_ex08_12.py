@@ -5,7 +5,8 @@ Same rules as tests/test_checks.py: every wrong implementation below is a mistak
 could make, and each must be rejected by the public check *and* by a hidden (seeded) run; the
 correct implementations are written here independently of the solution notebooks; expected
 numbers in messages are computed by hand.  Each table entry also gives words its public message
-must contain: the hint that names the mistake, or the part of the message that locates it.
+must contain: the diagnosis that names the mistake, or the part of the message that locates it
+(and ``NAMED`` at the end, what a hidden case's feedback says of it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from lrcourse.checks import CheckFailed, get_check
 from lrcourse.reference import missing_library, transformers_curve
 
 HIDDEN_SEED = 4242
+
+
+def flat(message: str) -> str:
+    """A message with its wrapped sentences joined back (one space between words)."""
+    return " ".join(message.split())
 
 
 def rejected(check, fn) -> str:
@@ -44,7 +50,7 @@ def accepted(check, fn, capsys) -> None:
 def run_table(check, table, name):
     fn, words = table[name]
     message = rejected(check, fn)
-    assert words in message, message
+    assert words in flat(message), message
 
 
 # --------------------------------------------------------------------------- exercise 8
@@ -135,6 +141,40 @@ def test_linear_warmup_two_groups_message():
     assert "on an SGD optimizer with 2 parameter groups of lr [0.5, 0.05]" in message
     assert ", parameter group 0 of 2 (its lr: 0.5)" in message
     assert "first difference at epoch 4: expected 0.5, got 0.45" in message
+
+
+def test_the_overlay_of_a_group_is_titled_with_its_call_and_its_group(monkeypatch):
+    # the plot of a failed parameter group: the check's call, then the group on a line of its
+    # own (lrcourse.plots.compare wraps the call and keeps that line break)
+    from lrcourse import plots
+
+    titles = []
+    compare = plots.compare
+    monkeypatch.setattr(plots, "compare", lambda *a, **kw: titles.append(kw) or compare(*a, **kw))
+    shown = []
+    fn = WRONG_LINEAR_WARMUP["stays below the full rate"][0]
+    check = get_check("check_linear_warmup")
+    case = check.public[1]
+    with pytest.raises(CheckFailed):
+        check.judge(case, check.expected(case), check.probe(fn, case), display=shown.append)
+    [kw] = titles
+    assert kw["title"] == ("linear_warmup(epoch, warmup_epochs=5)\n"
+                           "parameter group 0 of 2 (its lr: 0.5)")
+    assert shown and shown[0].data[:4] == b"\x89PNG"
+
+
+def test_a_sequential_lr_that_ends_in_steps_is_drawn_as_steps(monkeypatch):
+    from lrcourse import plots
+
+    drawn = []
+    compare = plots.compare
+    monkeypatch.setattr(plots, "compare", lambda *a, **kw: drawn.append(kw) or compare(*a, **kw))
+    fn = WRONG_SEQUENTIAL_LR["hand-over one epoch late"][0]
+    check = get_check("check_sequential_lr")
+    case = check.public[0]
+    with pytest.raises(CheckFailed):
+        check.judge(case, check.expected(case), check.probe(fn, case), display=lambda _: None)
+    assert drawn[0]["stepped"] is True
 
 
 # --------------------------------------------------------------------------- exercise 9
@@ -613,14 +653,19 @@ def test_cosine_with_warmup_message():
 
 def test_two_equally_wrong_mistakes_are_both_named():
     # second public case has num_cycles=1: a cosine of half-waves (pi c p) and a cosine that
-    # ignores num_cycles (always half a wave, pi p) are the same curve there: both are named
+    # ignores num_cycles (always half a wave, pi p) are the same curve there: both are named,
+    # in the same words as the other checks' (lrcourse.checks.diagnosis)
     check = get_check("check_cosine_with_warmup_lambda")
     case = check.public[1]
     record = check.probe(WRONG_HF["num_cycles ignored"][0], case)
     with pytest.raises(CheckFailed) as info:
         check.judge(case, check.expected(case), record, display=False)
-    assert "whole cosine waves" in str(info.value) and "num_cycles is ignored" in str(info.value)
-    assert "\n  or: " in str(info.value)
+    message = flat(str(info.value))
+    assert "diagnosis: 2 mistakes give exactly your curve on this case: (1) num_cycles counts " \
+           "whole cosine waves" in message
+    assert "; (2) num_cycles is ignored: your cosine always makes half a wave" in message
+    assert info.value.mistake == ("the number of cycles counts half-waves instead of whole "
+                                  "waves; or the number of cycles is ignored")
 
 
 @pytest.mark.skipif(bool(missing_library("transformers")),
@@ -732,3 +777,157 @@ def test_importing_the_new_checks_does_not_import_torch():
                           "lrcourse.checks.warmups; print('torch' in sys.modules)"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------------ naming the mistake
+#
+# For every wrong implementation above: a fragment of the constant kind of mistake that its
+# check's table gives it (what a hidden case's feedback may say), or None where the table has no
+# such mistake (the public message then keeps the check's generic hint).  The same rules as the
+# checks of exercises 1 to 7 (tests/test_checks.py), through the same mechanism.
+
+NAMED = {
+    "check_step_decay": (WRONG_STEP_DECAY, {
+        "the factor is epoch // step_size (lesson 1's pitfall)": "the number of decays itself",
+        "true division": "true division where floor division belongs",
+        "decays one epoch early": "each decay comes one epoch early",
+        "already decayed at epoch 0": "already applied at the start",
+        "decays once": "the decay does not repeat",
+        "returns a rate (base 0.1 hard-coded)": None,
+        "gamma times the count": None,
+    }),
+    "check_linear_warmup": (WRONG_LINEAR_WARMUP, {
+        "warm-up from 0 (transformers' convention)": "the warm-up starts at zero",
+        "from 0, full rate at W - 1": "the warm-up starts at zero",
+        "no cap at 1": "not capped at one",
+        "integer division": "integer division",
+        "one epoch late": "the full rate comes one epoch late",
+        "stays below the full rate": None,
+    }),
+    "check_constant_lr": (WRONG_CONSTANT_LR, {
+        "<= total_iters": "lasts one epoch too long",
+        "ends one epoch early": "ends one epoch early",
+        "phases swapped": "the two phases are swapped",
+        "returns the factor": "the factor itself is returned",
+        "never restores": "never comes back",
+        "divides by the factor": None,
+    }),
+    "check_linear_lr": (WRONG_LINEAR_LR, {
+        "not clamped": "the epoch is not clamped",
+        "T - 1 in the denominator": "reaches its end one epoch early",
+        "ignores end_factor": "the end factor is ignored",
+        "factors as rates": "the factors are used as rates",
+        "one epoch ahead": "one epoch ahead",
+        "starts at base_lr": None,
+    }),
+    "check_make_warmup": (WRONG_MAKE_WARMUP, {
+        "start_factor = warmup_lr": "given as a rate",
+        "total_iters = warmup_epochs - 1": "the full rate one epoch early",
+        "default total_iters": "LinearLR's default",
+        "a constant warm-up": "holds a constant rate",
+        "end_factor above 1 (torch refuses it)": None,   # raises: no curve to name
+        "forgets to return": None,
+    }),
+    "check_chained_lr": (WRONG_CHAINED_LR, {
+        "torch's docstring example": "docstring",
+        "the exponential restarts at total_iters": "the exponential restarts",
+        "the exponential only after total_iters": "starts only when the constant factor ends",
+        "factor never removed": "never removed",
+        "factor one epoch too long": "lasts one epoch too long",
+        "factors added": None,
+    }),
+    "check_sequential_lr": (WRONG_SEQUENTIAL_LR, {
+        "StepLR not restarted": "does not restart its count at the milestone",
+        "StepLR from the warm-up's rate": "from the rate the warm-up reached",
+        "warm-up stretched to the milestone": "runs up to the milestone",
+        "hand-over one epoch late": "takes over one epoch late",
+        "chained instead of sequential": "chained instead of run one after the other",
+        "warm-up ends at total_iters - 1": None,
+    }),
+    "check_chained_cosine_curve": (WRONG_CHAINED_COSINE, {
+        "product of the own curves": "the product of the members' own curves",
+        "members in the wrong order": "in the wrong order",
+        "the cosine alone": "the cosine alone",
+        "eta_min left out of the update": "the floor is missing",
+        "the exponential alone": "the exponential decay alone",
+        "one rate short": None,
+    }),
+    "check_swalr_lr": (WRONG_SWALR, {
+        "strategies swapped": "strategies are swapped",
+        "(1 + cos) / 2": "runs backwards",
+        "weights swapped": "runs backwards",
+        "not clamped": "not clamped",
+        "one step late": "one step late",
+        "one step ahead": "one step ahead",
+        "cos without the halving": None,
+    }),
+    "check_swa_recipe_lr": (WRONG_RECIPE, {
+        "anneals from lr": "from the initial rate",
+        "hands over one epoch late (torch's docstring `>`)": "takes over one epoch late",
+        "anneals from the epoch before": "the epoch before the hand-over",
+        "counts epochs from 0": "from the start of training",
+        "anneals one epoch early": "the annealing starts one epoch early",
+        "the cosine never hands over": None,
+    }),
+    "check_cosine_with_warmup_lambda": (WRONG_HF, {
+        "torch-style warm-up (t + 1) / W": "does not start at zero",
+        "progress over T": "over all the steps",
+        "progress from step 0": "counts from the first step",
+        "num_cycles as half-waves": "half-waves instead of whole waves",
+        "progress clamped at 1": "its progress is clamped",
+        "num_cycles ignored": "the number of cycles is ignored",
+        "a floor of 0.1 under the cosine": None,
+    }),
+}
+WRONG = [(check, name) for check, (table, _) in NAMED.items() for name in table]
+
+
+def test_every_wrong_implementation_has_a_naming_entry():
+    for check, (table, named) in NAMED.items():
+        assert set(named) == set(table), check
+    assert set(NAMED) == {check.__name__ for check in ALL_NEW}
+
+
+@pytest.mark.parametrize("check, name", WRONG, ids=[f"{c}-{n}" for c, n in WRONG])
+def test_the_message_names_the_mistake(check, name):
+    fn, words = NAMED[check][0][name]
+    kind = NAMED[check][1][name]
+    with pytest.raises(CheckFailed) as info:
+        getattr(checks, check)(fn)
+    failure, message = info.value, str(info.value)
+    if kind is None:
+        assert "diagnosis:" not in message and not failure.mistake
+        return
+    assert message.count("diagnosis:") == 1 and kind in failure.mistake, message
+    assert "hint:" not in message  # the generic hint gives way to the diagnosis
+    diagnosis = message.split("diagnosis:")[1]
+    assert words in flat(diagnosis), message  # the table's words, in the diagnosis itself
+    assert max(len(line) for line in diagnosis.splitlines()) <= 96  # wrapped like every check's
+
+
+@pytest.mark.parametrize("check, name", WRONG, ids=[f"{c}-{n}" for c, n in WRONG])
+def test_hidden_feedback_names_the_kind_of_mistake_and_no_value(check, name):
+    """What `lrcourse grade` writes for failed hidden cases, from the plain-data records the
+    sandbox's probe sends back: how many failed and how the first did, in constant words."""
+    import json
+    import re
+
+    from lrcourse.grading.session import judge_hidden
+
+    spec = get_check(check)
+    cases = spec.cases(True, HIDDEN_SEED)
+    expected = [spec.expected(case) for case in cases]
+    records = [json.loads(json.dumps(spec.probe(NAMED[check][0][name][0], case)))
+               for case in cases]
+    verdict = judge_hidden(spec, cases, expected, records)
+    assert verdict.status == "failed"
+    first, hint = re.fullmatch(r"\w+: \d+ of \d+ hidden cases failed \(the first: (.*)\)\. "
+                               r"Hint: (.*)\.", verdict.message).groups()
+    assert hint == spec.hidden_hint
+    assert not re.search(r"\d|=|\[|_", first), verdict.message
+    kinds = {mistake.kind for mistake in spec.mistakes}
+    if first.startswith("your values differ from PyTorch's: "):
+        assert set(first.split(": ", 1)[1].split("; or ")) <= kinds, first
+    kind = NAMED[check][1][name]
+    if kind is not None:
+        assert kind in first, verdict.message

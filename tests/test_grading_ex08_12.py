@@ -19,6 +19,8 @@ import shutil
 
 import pytest
 
+from lrcourse.checks import get_check
+
 from grading_fixtures.crafted import REPO, grade_id, notebook_message, run_grade, \
     sandbox_unavailable, write
 
@@ -129,7 +131,9 @@ class TestExercises8To12:
         assert results["ex08_step_decay_check"]["status"] == "passed"
         cases = {
             "ex08_linear_warmup_check": ("check_linear_warmup", "your code raised ValueError"),
-            "ex09_make_warmup_check": ("check_make_warmup", "your values differ from PyTorch's"),
+            # the mistake the check recognised, in its table's constant words (no value)
+            "ex09_make_warmup_check": ("check_make_warmup", "your values differ from PyTorch's: "
+                                       "the warm-up reaches the full rate one epoch late"),
             "ex10_chained_cosine_curve_check": (
                 "check_chained_cosine_curve",
                 "your code returned something that is not a learning rate"),
@@ -141,13 +145,17 @@ class TestExercises8To12:
             assert message.startswith(f"{check}: "), message
             assert f" of 12 hidden cases failed (the first: {how}). Hint: the public cases " \
                    "pass, so try " in message, message
+        kinds = {m.kind for m in get_check("check_make_warmup").mistakes}
+        assert cases["ex09_make_warmup_check"][1].split(": ", 1)[1] in kinds
 
     def test_a_public_failure_is_the_notebooks_message(self, graded):
         result = graded["results"]["mixed"]["ex11_swalr_lr_check"]
         expected = notebook_message("import math\n" + UNCLAMPED, "check_swalr_lr")
         assert result["status"] == "failed"
         assert result["message"] == expected
-        assert "hint: after anneal_epochs steps the rate stays at swa_lr" in expected
+        # the mistake named, as in every check (lrcourse.checks.diagnosis)
+        assert "diagnosis: after anneal_epochs steps the rate stays at swa_lr" in expected
+        assert "hint:" not in expected
         assert "torch.optim.swa_utils.SWALR" in expected
 
     def test_library_use_passes_and_is_flagged(self, graded):

@@ -336,6 +336,18 @@ def test_a_failing_check_shows_steps_against_epochs(monkeypatch):
     assert plots.legend_overlaps(fig) == []
 
 
+def test_compare_wraps_a_long_title_and_keeps_its_own_line_breaks():
+    # a check's title: its call, which can be long, then the parameter group on a line of its own
+    call = "linear_warmup(epoch, " + ", ".join(f"p{i}={i / 7:.6f}" for i in range(12)) + ")"
+    group = "parameter group 1 of 2 (its lr: 0.05)"
+    fig = plots.compare([0.1, 0.1, 0.05], [0.1, 0.05, 0.05], stepped=True, xlabel="epoch",
+                        title=f"{call}\n{group}")
+    lines = fig.axes[0].get_title().splitlines()
+    assert len(lines) >= 3 and lines[-1] == group  # the call wrapped, the group line kept whole
+    assert max(len(line) for line in lines) <= plots.TITLE_WIDTH
+    assert " ".join(lines[:-1]) == call
+
+
 def test_show_overlay_keeps_its_old_call_working():
     shown = []
     assert _core.show_overlay([1.0, 0.9, 0.8], [1.0, 0.9, 0.7], 2, title="t",

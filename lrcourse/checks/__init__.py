@@ -30,8 +30,9 @@ check                            exercise  the learner writes
 ``check_train``                  7         ``train(model, optimizer, batches, epochs, max_lr)``
 ===============================  ========  ==================================================
 
-Exercises 8 to 12 share one kind of check, :mod:`lrcourse.checks.curve_check`, whose messages
-also name a recognised mistake:
+Exercises 8 to 12 share one kind of check, :mod:`lrcourse.checks.curve_check`, whose mistakes
+are wrong versions of the learner's function (:func:`.diagnosis.written`), run by the check's
+own probe:
 
 ====================================  ==  ===================================================
 check                                 ex  the learner writes

@@ -364,6 +364,9 @@ def compare_curves(
     extra: tuple[str, Sequence[float]] | None = None,
     display: Callable[[Any], None] | None | bool = None,
     diagnosis: Any = None,
+    module: str = "torch.optim.lr_scheduler",
+    title: str | None = None,
+    stepped: bool = False,
 ) -> None:
     """Raise CheckFailed (after showing the overlay plot in a notebook, or handing it to
     ``display``) if the curves differ.
@@ -371,13 +374,16 @@ def compare_curves(
     ``diagnosis`` (a :class:`lrcourse.checks.diagnosis.Diagnosis`, or None): the mistake the
     learner's curve was recognised as; its text replaces ``hint``, and its constant ``kind`` is
     kept on the exception as ``.mistake`` (what a hidden case's feedback may say).
+    ``module`` is where ``torch_name`` lives.  The plot's title is ``title`` (default: ``call``;
+    :func:`lrcourse.plots.compare` wraps it); its curves are drawn as steps when ``torch_name``
+    is piecewise constant, or with ``stepped``.
     """
     bad = mismatches(expected, got)
     if bad.size == 0:
         return
     first = int(bad[0])
     lines = [
-        f"{function} does not match torch.optim.lr_scheduler.{torch_name}.",
+        f"{function} does not match {module}.{torch_name}.",
         f"  checked: {call} for {variable} = 0 .. {len(expected) - 1}",
         *difference_lines(expected, got, bad, variable),
         f"  {bad.size} of {len(expected)} values differ.",
@@ -388,8 +394,8 @@ def compare_curves(
     elif hint:  # one line, as checks written before diagnoses expect
         lines.append(f"  hint: {hint}")
     largest = int(bad[np.argmax(np.abs(got[bad] - expected[bad]))])
-    show_overlay(expected, got, first, title=call, display=display, xlabel=variable,
-                 schedule=torch_name, largest_diff=largest)
+    show_overlay(expected, got, first, title=call if title is None else title, display=display,
+                 xlabel=variable, schedule=torch_name, largest_diff=largest, stepped=stepped)
     failure = CheckFailed("\n".join(lines))
     failure.mistake = diagnosis.kind if diagnosis is not None else ""
     raise failure
@@ -410,12 +416,13 @@ def in_notebook() -> bool:
 
 def show_overlay(expected, got, first_diff: int | None, title: str = "",
                  display: Callable[[Any], None] | None | bool = None, *, xlabel: str = "step",
-                 schedule: str = "", largest_diff: int | None = None) -> bool:
+                 schedule: str = "", largest_diff: int | None = None,
+                 stepped: bool = False) -> bool:
     """Display PyTorch's curve and the learner's, overlaid, as a PNG output of the running cell.
 
     ``xlabel`` names the x axis as the message does ("epoch" or "step"); the curves are drawn
-    as steps when ``schedule`` (the torch scheduler's name) is piecewise constant; the first and
-    the largest difference are marked.
+    as steps when ``schedule`` (the torch scheduler's name) is piecewise constant, or with
+    ``stepped``; the first and the largest difference are marked.
     Does nothing outside a notebook (plain Python, pytest) unless ``display`` is given, and
     nothing at all when ``display`` is False.  Returns whether a figure was displayed.  A
     failure to draw never hides the check's message.
@@ -434,7 +441,8 @@ def show_overlay(expected, got, first_diff: int | None, title: str = "",
         fig = plots.compare(np.asarray(expected), np.asarray(got), labels=("PyTorch", "yours"),
                             first_diff=first_diff, largest_diff=largest_diff, title=title,
                             xlabel=xlabel,
-                            stepped=plots.is_piecewise_constant(schedule.split(" ")[0]))
+                            stepped=stepped or
+                            plots.is_piecewise_constant(schedule.split(" ")[0]))
         png = plots.to_png(fig)  # a pyplot-free Figure: nothing to close
     except Exception:  # noqa: BLE001 - the plot is a bonus; the message is what matters
         return False

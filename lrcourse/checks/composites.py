@@ -30,7 +30,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ._core import learner_facing
-from .curve_check import Mistake, RateOfStep, WholeCurve
+from .curve_check import RateOfStep, WholeCurve
+from .diagnosis import written
 from .spec import run_in_notebook
 
 
@@ -80,22 +81,29 @@ CHAINED_LR = RateOfStep(
     ],
     draw=_draw_chained, truth=_chained_truth,
     mistakes=(
-        Mistake("this is the curve torch's own ChainedScheduler docstring lists, and it is "
+        written("the constant factor is not applied from the first epoch (the curve torch's own "
+                "docstring lists)",
+                _chained(lambda e, b, f, T, g: b * g**e if e < T else b * g**e / f),
+                "this is the curve torch's own ChainedScheduler docstring lists, and it is "
                 "wrong: ConstantLR's factor applies from epoch 0 (building it applies its step "
-                "0), so epochs 0 .. total_iters - 1 use base_lr * factor * gamma ** epoch",
-                _chained(lambda e, b, f, T, g: b * g**e if e < T else b * g**e / f)),
-        Mistake("the exponential does not restart at total_iters: a ChainedScheduler steps "
-                "every member at every epoch from epoch 0 (handing over is SequentialLR)",
-                _chained(lambda e, b, f, T, g: b * f * g**e if e < T else b * g ** (e - T))),
-        Mistake("the exponential decays from epoch 0 too: both members are stepped at every "
-                "epoch, so their factors multiply all along",
-                _chained(lambda e, b, f, T, g: b * f if e < T else b * g**e)),
-        Mistake("your factor is never removed: ConstantLR restores the rate at epoch "
-                "total_iters, so only epochs 0 .. total_iters - 1 are multiplied by factor",
-                _chained(lambda e, b, f, T, g: b * f * g**e)),
-        Mistake("your factor lasts one epoch too long: ConstantLR restores the rate at epoch "
-                "total_iters itself",
-                _chained(lambda e, b, f, T, g: b * g**e * (f if e <= T else 1.0))),
+                "0), so epochs 0 .. total_iters - 1 use base_lr * factor * gamma ** epoch"),
+        written("the exponential restarts when the constant factor ends (a hand-over, which is "
+                "SequentialLR's)",
+                _chained(lambda e, b, f, T, g: b * f * g**e if e < T else b * g ** (e - T)),
+                "the exponential does not restart at total_iters: a ChainedScheduler steps "
+                "every member at every epoch from epoch 0 (handing over is SequentialLR)"),
+        written("the exponential decay starts only when the constant factor ends",
+                _chained(lambda e, b, f, T, g: b * f if e < T else b * g**e),
+                "the exponential decays from epoch 0 too: both members are stepped at every "
+                "epoch, so their factors multiply all along"),
+        written("the constant factor is never removed",
+                _chained(lambda e, b, f, T, g: b * f * g**e),
+                "your factor is never removed: ConstantLR restores the rate at epoch "
+                "total_iters, so only epochs 0 .. total_iters - 1 are multiplied by factor"),
+        written("the constant factor lasts one epoch too long",
+                _chained(lambda e, b, f, T, g: b * g**e * (f if e <= T else 1.0)),
+                "your factor lasts one epoch too long: ConstantLR restores the rate at epoch "
+                "total_iters itself"),
     ),
     hint=lambda case, first: "both members are multiplicative: the chain's rate is base_lr "
                              "times ConstantLR's factor times ExponentialLR's, at every epoch",
@@ -156,25 +164,32 @@ SEQUENTIAL_LR = RateOfStep(
     ],
     draw=_draw_sequential, truth=_sequential_truth,
     mistakes=(
-        Mistake("StepLR restarts its own count at the milestone: from epoch milestone on, its "
-                "factor is gamma ** ((epoch - milestone) // step_size)",
+        written("the second scheduler does not restart its count at the milestone",
                 _sequential(lambda e, b, s, T, m, k, g:
-                            b * _warm(e, s, T) if e < m else b * g ** (e // k))),
-        Mistake("the second scheduler starts from its base rate, base_lr, not from the rate "
-                "the warm-up had reached (only MultiplicativeLR carries on from it)",
+                            b * _warm(e, s, T) if e < m else b * g ** (e // k)),
+                "StepLR restarts its own count at the milestone: from epoch milestone on, its "
+                "factor is gamma ** ((epoch - milestone) // step_size)"),
+        written("the second scheduler starts from the rate the warm-up reached instead of from the"
+                " initial rate",
                 _sequential(lambda e, b, s, T, m, k, g: b * _warm(e, s, T) if e < m
-                            else b * _warm(m - 1, s, T) * g ** ((e - m) // k))),
-        Mistake("the warm-up runs on its own total_iters, whatever the milestone: SequentialLR "
-                "cuts it off at the milestone, or it idles at base_lr until the milestone",
+                            else b * _warm(m - 1, s, T) * g ** ((e - m) // k)),
+                "the second scheduler starts from its base rate, base_lr, not from the rate "
+                "the warm-up had reached (only MultiplicativeLR carries on from it)"),
+        written("the warm-up runs up to the milestone instead of over its own length",
                 _sequential(lambda e, b, s, T, m, k, g: b * _warm(e, s, m) if e < m
-                            else b * g ** ((e - m) // k))),
-        Mistake("the second scheduler takes over one epoch late: epoch milestone is already "
-                "its epoch 0",
+                            else b * g ** ((e - m) // k)),
+                "the warm-up runs on its own total_iters, whatever the milestone: SequentialLR "
+                "cuts it off at the milestone, or it idles at base_lr until the milestone"),
+        written("the second scheduler takes over one epoch late",
                 _sequential(lambda e, b, s, T, m, k, g: b * _warm(e, s, T) if e <= m
-                            else b * g ** ((e - m - 1) // k))),
-        Mistake("that is ChainedScheduler's curve (both members stepped from epoch 0, their "
-                "factors multiplied): SequentialLR runs one member at a time",
-                _sequential(lambda e, b, s, T, m, k, g: b * _warm(e, s, T) * g ** (e // k))),
+                            else b * g ** ((e - m - 1) // k)),
+                "the second scheduler takes over one epoch late: epoch milestone is already "
+                "its epoch 0"),
+        written("the members are chained instead of run one after the other (ChainedScheduler's "
+                "curve)",
+                _sequential(lambda e, b, s, T, m, k, g: b * _warm(e, s, T) * g ** (e // k)),
+                "that is ChainedScheduler's curve (both members stepped from epoch 0, their "
+                "factors multiplied): SequentialLR runs one member at a time"),
     ),
     hint=lambda case, first: (
         f"before epoch {case['params']['milestone']} (the milestone) the rate is LinearLR's "
@@ -238,26 +253,32 @@ CHAINED_COSINE_CURVE = WholeCurve(
     ],
     draw=_draw_cosine, truth=_cosine_truth,
     mistakes=(
-        Mistake("your curve is the product of the members' own curves, which holds only when "
+        written("the curve is the product of the members' own curves (the cosine's update is "
+                "not a multiplication)",
+                lambda steps, base_lr, gamma, T_max, eta_min: [
+                    gamma**t * _own_cosine(t, base_lr, T_max, eta_min) for t in range(steps)],
+                "your curve is the product of the members' own curves, which holds only when "
                 "every update is a multiplication: CosineAnnealingLR's update pulls the rate "
                 "towards eta_min (rate -> eta_min + r_t * (rate - eta_min)), so apply the two "
-                "updates one after the other, step by step",
+                "updates one after the other, step by step"),
+        written("the members' updates are applied in the wrong order",
+                _recursion(lambda lr, t, g, T, m: g * (m + _ratio(t, T) * (lr - m))),
+                "the members act in list order: first the ExponentialLR (rate -> gamma * rate), "
+                "then the cosine's update on the result"),
+        written("the exponential decay is left out (the cosine alone)",
                 lambda steps, base_lr, gamma, T_max, eta_min: [
-                    gamma**t * _own_cosine(t, base_lr, T_max, eta_min) for t in range(steps)]),
-        Mistake("the members act in list order: first the ExponentialLR (rate -> gamma * rate), "
-                "then the cosine's update on the result",
-                _recursion(lambda lr, t, g, T, m: g * (m + _ratio(t, T) * (lr - m)))),
-        Mistake("your curve is CosineAnnealingLR's alone: the chain applies the ExponentialLR "
-                "too, at every step, before the cosine",
+                    _own_cosine(t, base_lr, T_max, eta_min) for t in range(steps)],
+                "your curve is CosineAnnealingLR's alone: the chain applies the ExponentialLR "
+                "too, at every step, before the cosine"),
+        written("the floor is missing from the cosine's update",
+                _recursion(lambda lr, t, g, T, m: _ratio(t, T) * g * lr),
+                "eta_min is missing from your cosine update: it is "
+                "rate -> eta_min + r_t * (rate - eta_min)"),
+        written("the cosine's update is left out (the exponential decay alone)",
                 lambda steps, base_lr, gamma, T_max, eta_min: [
-                    _own_cosine(t, base_lr, T_max, eta_min) for t in range(steps)]),
-        Mistake("eta_min is missing from your cosine update: it is "
-                "rate -> eta_min + r_t * (rate - eta_min)",
-                _recursion(lambda lr, t, g, T, m: _ratio(t, T) * g * lr)),
-        Mistake("your curve is ExponentialLR's alone: the chain applies the cosine's update "
-                "too, at every step, after the exponential's",
-                lambda steps, base_lr, gamma, T_max, eta_min: [
-                    base_lr * gamma**t for t in range(steps)]),
+                    base_lr * gamma**t for t in range(steps)],
+                "your curve is ExponentialLR's alone: the chain applies the cosine's update "
+                "too, at every step, after the exponential's"),
     ),
     hint=lambda case, first: (
         "at each step t >= 1: rate -> gamma * rate, then rate -> eta_min + r_t * (rate - "

@@ -18,20 +18,22 @@ A case is ``{"steps": n, "params": {...}}``, plus ``"groups": [lr, ...]`` for th
 drive an optimizer.  The loop that steps a scheduler is the one every lesson uses: read the
 rates, ``optimizer.step()``, ``scheduler.step()``.
 
-**Named mistakes.**  Each check carries a table of :class:`Mistake`: a plausible wrong version
-of the learner's function and the sentence that explains it.  When a case fails, the judge runs
-every mistake on that case, with the same probe, here in the trusted process (the grader, or the
-learner's kernel in a notebook), and if the learner's curve *is* the curve of one of them, the
-message's hint names it (all of them, when several give that same curve on that case).  The
+**Named mistakes.**  Each check's ``mistakes`` is a table of
+:class:`lrcourse.checks.diagnosis.Mistake`, built with :func:`~lrcourse.checks.diagnosis.written`:
+a plausible wrong version of the learner's function, a constant ``kind`` and the sentence that
+explains it.  When a case fails, the judge hands :func:`~lrcourse.checks.diagnosis.diagnose`
+the case's curves and a way to run a mistake's function with this check's probe, here in the
+trusted process (the grader, or the learner's kernel in a notebook); if the learner's curve
+*is* the curve of one of them, the message's ``diagnosis:`` line names it (all of them, when
+several give that same curve on that case), and a hidden case's feedback its ``kind``.  The
 mistakes never decide anything: the expected curve is always torch's, and a curve that matches
-no mistake gets the check's ordinary hint.  Hidden cases are judged the same way, but what a
-grader reports of them is only a count (:mod:`lrcourse.grading.session`).
+no mistake gets the check's ordinary hint.  This is the mechanism of every other check too.
 """
 
 from __future__ import annotations
 
 import copy
-import textwrap
+import functools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,38 +42,17 @@ from typing import Any
 import numpy as np
 
 from ._core import (
-    CheckFailed, bad_value_message, compare_curves, curve_message, describe_curve,
-    describe_value, format_call, format_value, mismatches, raised_message, raised_record,
-    short_repr, show_overlay, type_name,
+    bad_value_message, compare_curves, curve_message, describe_curve, describe_value,
+    format_call, format_value, mismatches, raised_message, raised_record, short_repr, type_name,
 )
-from .functions import malformed
-from .spec import Check, MalformedProbe, fail, finite_floats, keep, validate_record
+from .diagnosis import Curves, Mistake, diagnose
+from .probes import Stop, rates_of_steps, sgd, step_through, wrong_type
+from .spec import Check, fail, keep, validate_group_curves
 
-__all__ = ["Mistake", "CurveCheck", "RateOfStep", "LambdaFactor", "WholeCurve",
-           "SchedulerBuilder", "HIDDEN_CASES"]
+__all__ = ["CurveCheck", "RateOfStep", "LambdaFactor", "WholeCurve", "SchedulerBuilder",
+           "HIDDEN_CASES"]
 
 HIDDEN_CASES = 12
-LR_SCHEDULER = "torch.optim.lr_scheduler"
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A plausible wrong version of the learner's function, and what the message says when the
-    learner's curve is exactly its curve."""
-
-    says: str
-    fn: Callable
-
-
-class _Stop(Exception):
-    """Raised through torch's scheduler when the learner's factor function failed."""
-
-
-def _sgd(groups: list[float]):
-    import torch
-
-    params = [{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in groups]
-    return torch.optim.SGD(params, lr=groups[0])
 
 
 def _groups_text(groups: list[float]) -> str:
@@ -87,9 +68,10 @@ class CurveCheck(Check):
     ``truth(case)`` gives torch's rates (through :mod:`lrcourse.reference`): an array of shape
     ``(steps,)`` or ``(steps, groups)``.  ``torch_name`` is what the learner's curve is compared
     with, as the message names it after ``reference_module`` (``StepLR``, ``SequentialLR of
-    ...``).  ``hint(case, first)`` is the hint when no mistake is recognised.  ``stepped``
-    draws the overlay plot as steps although ``torch_name`` does not say it is piecewise
-    constant (a SequentialLR whose second member is).
+    ...``).  ``mistakes`` are :func:`lrcourse.checks.diagnosis.written` mistakes.
+    ``hint(case, first)`` is the hint when no mistake is recognised.  ``stepped`` draws the
+    overlay plot as steps although ``torch_name`` does not say it is piecewise constant (a
+    SequentialLR whose second member is).
     """
 
     name: str
@@ -102,18 +84,14 @@ class CurveCheck(Check):
     mistakes: tuple[Mistake, ...] = ()
     hint: Callable[[dict, int], str] = field(default=lambda case, first: "")
     hidden_count: int = HIDDEN_CASES
-    reference_module: str = LR_SCHEDULER
+    reference_module: str = "torch.optim.lr_scheduler"
     stepped: bool = False
 
     # ------------------------------------------------------------------ trusted: the grader
 
     def cases(self, hidden: bool, seed: int) -> list[dict]:
-        if hidden:
-            rng = np.random.default_rng(seed)
-            drawn = [self.draw(rng) for _ in range(self.hidden_count)]
-        else:
-            drawn = self.public
-        return [copy.deepcopy(case) for case in drawn]
+        return [copy.deepcopy(case) for case in self.draw_cases(hidden, seed, self.public,
+                                                                self.draw)]
 
     def expected(self, case: dict) -> list[list[float]]:
         curves = np.asarray(self.truth(case), dtype=np.float64)
@@ -121,24 +99,8 @@ class CurveCheck(Check):
             curves = curves[:, None]
         return [curves[:, g].tolist() for g in range(curves.shape[1])]
 
-    @property
-    def reference(self) -> str:
-        return f"{self.reference_module}.{self.torch_name}"
-
-    @property
-    def hidden_hint(self) -> str:
-        return (f"the public cases pass, so try {self.subject} on other parameter values and "
-                f"compare with {self.reference}")
-
     def validate(self, case: dict, expected: Any, got: Any) -> dict:
-        validate_record(got)
-        if got["kind"] == "values":
-            values = got.get("values")
-            if not isinstance(values, list) or len(values) != len(expected):
-                raise MalformedProbe("not one curve per parameter group")
-            for curve, want in zip(values, expected, strict=True):
-                finite_floats(curve, len(want))
-        return got
+        return validate_group_curves(got, expected)
 
     # what the messages call the learner's code and the calls the check made
     def checked_call(self, case: dict) -> str:
@@ -162,13 +124,7 @@ class CurveCheck(Check):
 
     def judge(self, case: dict, expected: Any, got: dict, *, cause: BaseException | None = None,
               display: Callable[[Any], None] | None = None) -> None:
-        try:
-            got = self.validate(case, expected, got)
-        except MalformedProbe as exc:
-            fail(malformed(self.name, exc), None)
-        if got["kind"] == "wrong_type":
-            fail(f"{self.name} expects your function {self.subject}, got {got['type']} "
-                 f"({got['repr']}). Pass the function itself: {self.name}({self.subject})", None)
+        got = self.screen(case, expected, got)
         if got["kind"] == "raised":
             fail(self.raised_text(case, got), cause)
         if got["kind"] == "returned":
@@ -179,40 +135,27 @@ class CurveCheck(Check):
             bad = mismatches(want, have)
             if not bad.size:
                 continue
-            call, title = self.checked_call(case), textwrap.wrap(self.plot_title(case), 72)
+            call, title = self.checked_call(case), self.plot_title(case)
             if len(groups) > 1:
                 group = f"parameter group {g} of {len(groups)} (its lr: {groups[g]:g})"
-                call, title = f"{call}, {group}", [*title, group]
-            hint = self.recognise(case, got["values"]) or self.hint(case, int(bad[0]))
-            # the plot first (its title wrapped to the figure's width), then the message
-            drawn_as = "StepLR" if self.stepped else self.torch_name.split(" ")[0]
-            show_overlay(want, have, int(bad[0]), title="\n".join(title), display=display,
-                         xlabel=self.variable, schedule=drawn_as)
-            try:
-                compare_curves(want, have, function=self.function_label(),
-                               torch_name=self.torch_name, call=call, variable=self.variable,
-                               hint=hint, display=False)
-            except CheckFailed as exc:
-                text = str(exc)
-                if self.reference_module != LR_SCHEDULER:
-                    text = text.replace(f"{LR_SCHEDULER}.{self.torch_name}", self.reference, 1)
-                fail(text, None)
+                call, title = f"{call}, {group}", f"{title}\n{group}"
+            curves = Curves(want, have, params=case["params"], variable=self.variable,
+                            run=functools.partial(self.curve_of, case, g))
+            compare_curves(want, have, function=self.function_label(),
+                           torch_name=self.torch_name, module=self.reference_module, call=call,
+                           variable=self.variable, hint=self.hint(case, int(bad[0])),
+                           display=display, title=title, stepped=self.stepped,
+                           diagnosis=diagnose(self.mistakes, curves))
 
-    def recognise(self, case: dict, values: list[list[float]]) -> str:
-        """The sentence of each mistake whose curve is the learner's (several can give the same
-        curve on one case), or ``""``."""
-        have = [np.asarray(curve, np.float64) for curve in values]
-        found = []
-        for mistake in self.mistakes:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                record = self.probe(mistake.fn, copy.deepcopy(case))
-            if record.get("kind") != "values" or len(record["values"]) != len(have):
-                continue
-            if all(len(w) == len(h) and not mismatches(np.asarray(w, np.float64), h).size
-                   for w, h in zip(record["values"], have, strict=True)):
-                found.append(mistake.says)
-        return "\n  or: ".join(found)
+    def curve_of(self, case: dict, group: int, fn: Callable) -> list[float]:
+        """The curve of parameter group ``group`` that this check's probe reads on ``case``
+        when ``fn`` stands in for the learner's code (a mistake's wrong version of it)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            record = self.probe(fn, copy.deepcopy(case))
+        if record.get("kind") != "values":
+            raise ValueError(f"the mistake's code does not run on this case: {record}")
+        return record["values"][group]
 
 
 # ----------------------------------------------------------------------------- the four ways
@@ -223,21 +166,10 @@ class RateOfStep(CurveCheck):
     """``fn(k, **params)`` is the learning rate of step ``k``."""
 
     def probe(self, fn: Any, case: dict, sink: list | None = None) -> dict:
-        if not callable(fn):
-            return {"kind": "wrong_type", "type": type_name(fn), "repr": short_repr(fn)}
-        values = []
-        for k in range(case["steps"]):
-            kwargs = copy.deepcopy(case["params"])  # a function that edits them changes nothing
-            try:
-                value = fn(k, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
-                keep(sink, exc)
-                return raised_record(exc, at=k)
-            described = describe_value(value)
-            if isinstance(described, dict):
-                return {"kind": "returned", **described, "at": k}
-            values.append(described)
-        return {"kind": "values", "values": [values]}
+        record = rates_of_steps(fn, case, sink)
+        if record["kind"] == "values":
+            record["values"] = [record["values"]]  # one parameter group
+        return record
 
 
 @dataclass(frozen=True)
@@ -255,7 +187,7 @@ class WholeCurve(CurveCheck):
 
     def probe(self, fn: Any, case: dict, sink: list | None = None) -> dict:
         if not callable(fn):
-            return {"kind": "wrong_type", "type": type_name(fn), "repr": short_repr(fn)}
+            return wrong_type(fn)
         try:
             value = fn(steps=case["steps"], **copy.deepcopy(case["params"]))
         except Exception as exc:  # noqa: BLE001
@@ -281,28 +213,10 @@ class _Stepped(CurveCheck):
     def prepare(self) -> None:
         import torch.optim.lr_scheduler  # noqa: F401 - imported before the probe is watched
 
-        _sgd([0.1]).step()
+        sgd([0.1]).step()
 
-    def run(self, optimizer, scheduler, steps: int, sink: list | None) -> dict:
-        curves: list[list[float]] = [[] for _ in optimizer.param_groups]
-        for k in range(steps):
-            for g, group in enumerate(optimizer.param_groups):
-                described = describe_value(group["lr"])
-                if isinstance(described, dict):
-                    return {"kind": "returned", **described, "at": k, "group": g,
-                            "phase": "step"}
-                curves[g].append(described)
-            if k == steps - 1:
-                break
-            optimizer.step()
-            try:
-                scheduler.step()
-            except _Stop:
-                raise  # the learner's factor failed: LambdaFactor.probe says how
-            except Exception as exc:  # noqa: BLE001
-                keep(sink, exc)
-                return raised_record(exc, phase="step", at=k)
-        return {"kind": "values", "values": curves}
+    def run(self, optimizer, scheduler, case: dict, sink: list | None) -> dict:
+        return step_through(optimizer, scheduler, case["steps"], len(case["groups"]), sink)
 
 
 @dataclass(frozen=True)
@@ -327,7 +241,7 @@ class LambdaFactor(_Stepped):
 
     def probe(self, fn: Any, case: dict, sink: list | None = None) -> dict:
         if not callable(fn):
-            return {"kind": "wrong_type", "type": type_name(fn), "repr": short_repr(fn)}
+            return wrong_type(fn)
         from torch.optim.lr_scheduler import LambdaLR
 
         params, problem = case["params"], {}
@@ -339,20 +253,20 @@ class LambdaFactor(_Stepped):
             except Exception as exc:  # noqa: BLE001
                 keep(sink, exc)
                 problem.update(raised_record(exc, at=k))
-                raise _Stop from exc
+                raise Stop from exc
             described = describe_value(value)
             if isinstance(described, dict):
                 problem.update({"kind": "returned", **described, "at": k})
-                raise _Stop
+                raise Stop
             return described
 
-        optimizer = _sgd(case["groups"])
+        optimizer = sgd(case["groups"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch's warnings are not the learner's concern
             try:
                 scheduler = LambdaLR(optimizer, factor)
-                return self.run(optimizer, scheduler, case["steps"], sink)
-            except _Stop:
+                return self.run(optimizer, scheduler, case, sink)
+            except Stop:
                 return problem
 
 
@@ -394,8 +308,8 @@ class SchedulerBuilder(_Stepped):
 
     def probe(self, fn: Any, case: dict, sink: list | None = None) -> dict:
         if not callable(fn):
-            return {"kind": "wrong_type", "type": type_name(fn), "repr": short_repr(fn)}
-        optimizer = _sgd(case["groups"])
+            return wrong_type(fn)
+        optimizer = sgd(case["groups"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -407,4 +321,4 @@ class SchedulerBuilder(_Stepped):
                 return {"kind": "returned", "what": "none" if scheduler is None else "type",
                         "type": type_name(scheduler), "repr": short_repr(scheduler),
                         "phase": "init"}
-            return self.run(optimizer, scheduler, case["steps"], sink)
+            return self.run(optimizer, scheduler, case, sink)

@@ -1,31 +1,41 @@
 """Naming the mistake: recognise a learner's wrong curve as a wrong implementation learners
-really write.
+really write.  One mechanism for every check.
 
-When a check's curves differ, its judge asks :func:`diagnose` whether the learner's values are,
-within the checks' tolerance (:func:`lrcourse.checks._core.mismatches`), the curve of a known
-wrong implementation on the same inputs: torch's curve shifted by one epoch, a cosine over
-``T_max - 1``, restarts that do not grow, a OneCycleLR that ends at ``max_lr / div_factor``, a
-ReduceLROnPlateau that cuts at ``bad_epochs >= patience``, ...  Each candidate is computed from
-the case's inputs with the course's closed forms (:mod:`lrcourse.schedules`, with shifted steps
-or altered parameters; a few compose two closed forms, say a warm-up then a cosine that is not
-shifted), never with a formula written here.  A few recognisers look at where the curves differ
-instead (only past ``total_iters``; where the learner's curve jumps back up, i.e. restarts).
+A check's table of mistakes (its ``mistakes``) is a tuple of :class:`Mistake`.  When a case
+fails, the check's judge hands :func:`diagnose` the case's :class:`Curves` (torch's and the
+learner's), and :func:`diagnose` asks each mistake whether the learner's values are, within the
+checks' tolerance (:func:`lrcourse.checks._core.mismatches`), the curve that mistake gives on the
+same inputs.  A mistake computes that curve in one of two ways:
 
-The tables themselves live beside each check (``mistakes=`` of each exercise in
-:mod:`.functions`, ``MISTAKES`` in :mod:`.plateau`, :mod:`.scheduler_class` and
-:mod:`.training_check`); a check without one keeps its generic hint.
+:func:`candidate`
+    from the course's closed forms (:mod:`lrcourse.schedules`) with shifted steps or altered
+    parameters: torch's curve shifted by one epoch, a cosine over ``T_max - 1``, restarts that
+    do not grow, a OneCycleLR that ends at ``max_lr / div_factor``, a ReduceLROnPlateau that
+    cuts at ``bad_epochs >= patience``, ... (a few compose two closed forms, say a warm-up then
+    a cosine that is not shifted), never with a formula written here;
+:func:`written`
+    from a wrong version of the learner's code, run exactly as the check runs the learner's
+    (its probe: ``fn(k, **params)``, a factor in a real LambdaLR, a scheduler a function
+    builds), here in the trusted process: a factor of ``epoch // step_size``, a warm-up that
+    starts at 0, a SequentialLR member that does not restart at its milestone, ...
+
+A few recognisers look at where the curves differ instead (:func:`differs_only_after`: only
+past ``total_iters``; a pattern of restarts).  The tables live beside each check (``mistakes=``
+of each exercise); a check without one keeps its generic hint.
 
 Every :class:`Mistake` carries two texts:
 
 ``kind``
     a constant sentence that names the mistake and nothing of the case (no number, no value, no
-    parameter): the only part a hidden case's feedback may show (see
+    parameter: no digit, ``=`` or ``_``): the only part a hidden case's feedback may show (see
     :mod:`lrcourse.grading.session`);
 ``recognise(curves)``
-    the sentence a public case's message shows, which may name parameters and values, or
-    ``None`` when the learner's curve is not this mistake.
+    the sentence a public case's message shows (after ``diagnosis:``), which may name
+    parameters and values, or ``None`` when the learner's curve is not this mistake.
 
-Recognising runs in the trusted judge, which sees both curves; never in the probe.
+When several mistakes give the learner's curve, those of the best rank are all named (see
+:data:`SPECIFIC`).  Recognising runs in the trusted judge, which sees both curves; never in the
+probe.
 """
 
 from __future__ import annotations
@@ -46,23 +56,27 @@ wrong final rate"), then "off by a constant factor"."""
 
 @dataclass
 class Curves:
-    """What a recogniser sees: one case, torch's curve and the learner's.
+    """What a recogniser sees: one case (one parameter group of it), torch's curve and the
+    learner's.
 
     ``name``, ``lr`` and ``kwargs`` are torch's scheduler for this case, so that
     :meth:`curve` with changed parameters or shifted steps computes a candidate with the same
-    closed form as torch's curve.  ``params`` are the learner's parameters (for messages);
-    ``variable`` is "epoch" or "step"; ``extra`` holds what a check adds (say, the other
-    parameter groups' curves).
+    closed form as torch's curve (checks whose mistakes are all :func:`written` leave them
+    out).  ``params`` are the learner's parameters (for messages); ``variable`` is "epoch" or
+    "step"; ``run(fn)`` is the curve the check's probe gets when ``fn`` stands in for the
+    learner's code on this case (see :meth:`written`); ``extra`` holds what a check adds (say,
+    the other parameter groups' curves).
     """
 
     expected: np.ndarray
     got: np.ndarray
-    name: str
-    lr: float
-    kwargs: dict[str, Any]
-    params: dict[str, Any]
+    name: str = ""
+    lr: float = 0.0
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     variable: str = "epoch"
     extra: dict[str, Any] = field(default_factory=dict)
+    run: Callable[[Callable], Any] | None = None
 
     @property
     def steps(self) -> int:
@@ -84,6 +98,13 @@ class Curves:
 
         t = self.t if t is None else np.asarray(t)
         return np.asarray(schedule(name, lr, **kwargs)(t), dtype=np.float64).reshape(t.shape)
+
+    def written(self, fn: Callable) -> np.ndarray:
+        """The curve of this case when ``fn`` is run in place of the learner's code, as the
+        check runs the learner's code (ValueError when ``fn`` fails on this case)."""
+        if self.run is None:
+            raise ValueError("this check cannot run a wrong version of the learner's code")
+        return np.asarray(self.run(fn), dtype=np.float64)
 
     def matches(self, candidate: Any) -> bool:
         """Whether the learner's curve is ``candidate`` (within the checks' tolerance)."""
@@ -158,6 +179,14 @@ def candidate(kind: str, curve: Callable[[Curves], Any], explain: str | Callable
         return explain(c) if callable(explain) else explain.format(**c.params)
 
     return Mistake(kind, recognise, rank)
+
+
+def written(kind: str, fn: Callable, explain: str | Callable[[Curves], str], *,
+            when: Callable[[Curves], bool] | None = None, rank: int = SPECIFIC) -> Mistake:
+    """The mistake of a learner who writes ``fn`` (same signature as the learner's code): its
+    curve is ``fn`` run on the case the way the check runs the learner's code
+    (:meth:`Curves.written`).  ``explain`` and ``when`` as in :func:`candidate`."""
+    return candidate(kind, lambda c: c.written(fn), explain, when=when, rank=rank)
 
 
 def shifted(variable: str, by: int, detail: str = "") -> Mistake:

@@ -33,13 +33,12 @@ from typing import Any
 import numpy as np
 
 from ._core import (
-    bad_value_message, compare_curves, describe_value, format_call, learner_facing, mismatches,
-    raised_message, raised_record, short_repr, type_name,
+    bad_value_message, compare_curves, format_call, learner_facing, mismatches, raised_message,
 )
 from .diagnosis import PATTERN, Curves, Mistake, candidate, common, diagnose, \
     differs_only_after, jumps_up
-from .spec import Check, MalformedProbe, fail, finite_floats, keep, run_in_notebook, \
-    validate_record
+from .probes import rates_of_steps
+from .spec import Check, fail, run_in_notebook, validate_curve
 
 HIDDEN_CASES = 12
 
@@ -68,12 +67,8 @@ class FunctionExercise(Check):
     # ------------------------------------------------------------------ trusted: the grader
 
     def cases(self, hidden: bool, seed: int) -> list[dict]:
-        if hidden:
-            rng = np.random.default_rng(seed)
-            drawn = [self.draw(rng) for _ in range(self.hidden_count)]
-        else:
-            drawn = self.public
-        return [{"steps": steps, "params": copy.deepcopy(params)} for steps, params in drawn]
+        return [{"steps": steps, "params": copy.deepcopy(params)}
+                for steps, params in self.draw_cases(hidden, seed, self.public, self.draw)]
 
     def expected(self, case: dict) -> list[float]:
         from lrcourse import reference  # torch: only where expected values are computed
@@ -85,41 +80,17 @@ class FunctionExercise(Check):
 
     def probe(self, fn: Any, case: dict, sink: list | None = None) -> dict:
         """Call ``fn(k, **params)`` for every step; stop at the first failure."""
-        if not callable(fn):
-            return {"kind": "wrong_type", "type": type_name(fn), "repr": short_repr(fn)}
-        values = []
-        for k in range(case["steps"]):
-            # copies, so that a function that modifies its arguments cannot change the next call
-            kwargs = copy.deepcopy(case["params"])
-            try:
-                value = fn(k, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
-                keep(sink, exc)
-                return raised_record(exc, at=k)
-            described = describe_value(value)
-            if isinstance(described, dict):
-                return {"kind": "returned", **described, "at": k}
-            values.append(described)
-        return {"kind": "values", "values": values}
+        return rates_of_steps(fn, case, sink)
 
     # ------------------------------------------------------------------ trusted: the grader
 
     def validate(self, case: dict, expected: Any, got: Any) -> dict:
-        validate_record(got)
-        if got["kind"] == "values":
-            finite_floats(got.get("values"), len(expected))
-        return got
+        return validate_curve(got, len(expected))
 
     def judge(self, case: dict, expected: Any, got: dict, *, cause: BaseException | None = None,
               display: Callable[[Any], None] | None = None) -> None:
         params = case["params"]
-        try:
-            got = self.validate(case, expected, got)
-        except MalformedProbe as exc:
-            fail(malformed(self.name, exc), None)
-        if got["kind"] == "wrong_type":
-            fail(f"{self.name} expects your function {self.subject}, got {got['type']} "
-                 f"({got['repr']}). Pass the function itself: {self.name}({self.subject})", None)
+        got = self.screen(case, expected, got)
         if got["kind"] in ("raised", "returned"):
             k = got.get("at", 0)
             where = format_call(self.subject, str(k), params)
@@ -141,13 +112,6 @@ class FunctionExercise(Check):
             diagnosis=diagnose(self.mistakes, Curves(expected, values, self.torch_name, lr,
                                                      torch_kwargs, params, self.variable)),
         )
-
-
-def malformed(check: str, exc: Exception) -> str:
-    """The message for a probe record that no probe could have made."""
-    return (f"{check}: the grading sandbox sent back data that the check's own code could not "
-            f"have produced ({exc}), so this check failed. Was grading code changed from the "
-            "notebook?")
 
 
 def _same_lr(params: Params, lr_key: str = "base_lr") -> tuple[float, Params]:

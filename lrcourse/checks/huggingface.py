@@ -32,7 +32,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ._core import learner_facing
-from .curve_check import LambdaFactor, Mistake
+from .curve_check import LambdaFactor
+from .diagnosis import written
 from .spec import run_in_notebook
 
 #: num_cycles -> which lengths T - W give a whole half-period (T - W) / (2 num_cycles)
@@ -103,25 +104,33 @@ COSINE_WITH_WARMUP_LAMBDA = LambdaFactor(
     ],
     draw=_draw, truth=_truth,
     mistakes=(
-        Mistake("transformers' warm-up starts at 0: step t < num_warmup_steps uses "
+        written("the warm-up does not start at zero (it is one step ahead)",
+                _hf(warm=lambda t, W: (t + 1) / W),
+                "transformers' warm-up starts at 0: step t < num_warmup_steps uses "
                 "t / num_warmup_steps, so step 0 trains at rate 0 and the peak comes at step "
-                "num_warmup_steps (torch's LinearLR-style (t + 1) / W is one step ahead)",
-                _hf(warm=lambda t, W: (t + 1) / W)),
-        Mistake("the cosine runs over the steps after the warm-up: its progress is "
-                "(step - num_warmup_steps) / (num_training_steps - num_warmup_steps)",
-                _hf(progress=lambda t, W, T: (t - W) / T)),
-        Mistake("the cosine starts at the end of the warm-up: its progress counts from "
+                "num_warmup_steps (torch's LinearLR-style (t + 1) / W is one step ahead)"),
+        written("the cosine's progress is measured over all the steps instead of over the steps "
+                "after the warm-up",
+                _hf(progress=lambda t, W, T: (t - W) / T),
+                "the cosine runs over the steps after the warm-up: its progress is "
+                "(step - num_warmup_steps) / (num_training_steps - num_warmup_steps)"),
+        written("the cosine's progress counts from the first step instead of from the end of the "
+                "warm-up",
+                _hf(progress=lambda t, W, T: t / T),
+                "the cosine starts at the end of the warm-up: its progress counts from "
                 "num_warmup_steps, (step - num_warmup_steps) / (num_training_steps - "
-                "num_warmup_steps)",
-                _hf(progress=lambda t, W, T: t / T)),
-        Mistake("num_cycles counts whole cosine waves: the angle is 2 pi num_cycles progress, "
-                "so the default 0.5 is half a wave, from the peak down to 0",
-                _hf(waves=1.0)),
-        Mistake("transformers does not stop at num_training_steps: nothing clamps the progress, "
-                "so the cosine goes on (and the rate climbs back up)",
-                _hf(progress=lambda t, W, T: min(1.0, (t - W) / (T - W)))),
-        Mistake("num_cycles is ignored: your cosine always makes half a wave",
-                _hf(cycles=0.5)),
+                "num_warmup_steps)"),
+        written("the number of cycles counts half-waves instead of whole waves",
+                _hf(waves=1.0),
+                "num_cycles counts whole cosine waves: the angle is 2 pi num_cycles progress, "
+                "so the default 0.5 is half a wave, from the peak down to 0"),
+        written("the cosine stops at the end of training (its progress is clamped)",
+                _hf(progress=lambda t, W, T: min(1.0, (t - W) / (T - W))),
+                "transformers does not stop at num_training_steps: nothing clamps the progress, "
+                "so the cosine goes on (and the rate climbs back up)"),
+        written("the number of cycles is ignored",
+                _hf(cycles=0.5),
+                "num_cycles is ignored: your cosine always makes half a wave"),
     ),
     hint=_hint,
 )

@@ -20,7 +20,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ._core import learner_facing
-from .curve_check import LambdaFactor, Mistake
+from .curve_check import LambdaFactor
+from .diagnosis import written
 from .spec import run_in_notebook
 
 
@@ -52,22 +53,27 @@ STEP_DECAY = LambdaFactor(
     ],
     draw=_draw_step, truth=_step_truth,
     mistakes=(
-        Mistake("your factor is `epoch // step_size` itself, the mistake lesson 1 warns about: "
+        written("the factor is the number of decays itself, not the decay factor raised to it",
+                lambda epoch, step_size, gamma: epoch // step_size,
+                "your factor is `epoch // step_size` itself, the mistake lesson 1 warns about: "
                 "LambdaLR multiplies the optimizer's rate by what you return, so the rate is 0 "
-                "until epoch step_size and then grows. Return gamma ** (epoch // step_size)",
-                lambda epoch, step_size, gamma: epoch // step_size),
-        Mistake("your rate changes at every epoch: `/` is true division; with `//` the exponent, "
-                "and the rate, stay the same for step_size epochs",
-                lambda epoch, step_size, gamma: gamma ** (epoch / step_size)),
-        Mistake("your rate drops one epoch early: epochs count from 0, so epoch step_size is the "
-                "first epoch with the smaller rate",
-                lambda epoch, step_size, gamma: gamma ** ((epoch + 1) // step_size)),
-        Mistake("your rate is already multiplied by gamma at epoch 0: the factor of epoch 0 "
-                "must be 1 (LambdaLR applies it from the first epoch)",
-                lambda epoch, step_size, gamma: gamma ** (epoch // step_size + 1)),
-        Mistake("your rate drops only once: the decay multiplies it by gamma again every "
-                "step_size epochs (gamma ** (epoch // step_size))",
-                lambda epoch, step_size, gamma: gamma if epoch >= step_size else 1.0),
+                "until epoch step_size and then grows. Return gamma ** (epoch // step_size)"),
+        written("the factor changes at every epoch (true division where floor division belongs)",
+                lambda epoch, step_size, gamma: gamma ** (epoch / step_size),
+                "your rate changes at every epoch: `/` is true division; with `//` the exponent, "
+                "and the rate, stay the same for step_size epochs"),
+        written("each decay comes one epoch early",
+                lambda epoch, step_size, gamma: gamma ** ((epoch + 1) // step_size),
+                "your rate drops one epoch early: epochs count from 0, so epoch step_size is the "
+                "first epoch with the smaller rate"),
+        written("the first decay is already applied at the start (the exponent is one too large)",
+                lambda epoch, step_size, gamma: gamma ** (epoch // step_size + 1),
+                "your rate is already multiplied by gamma at epoch 0: the factor of epoch 0 "
+                "must be 1 (LambdaLR applies it from the first epoch)"),
+        written("the rate decays once and then stays (the decay does not repeat)",
+                lambda epoch, step_size, gamma: gamma if epoch >= step_size else 1.0,
+                "your rate drops only once: the decay multiplies it by gamma again every "
+                "step_size epochs (gamma ** (epoch // step_size))"),
     ),
     hint=lambda case, first: "the factor of epoch e is gamma ** (e // step_size): 1 for epochs "
                              "0 .. step_size - 1",
@@ -116,21 +122,26 @@ LINEAR_WARMUP = LambdaFactor(
     ],
     draw=_draw_warmup, truth=_warmup_truth,
     mistakes=(
-        Mistake("your warm-up starts at 0, so epoch 0 does not train at all: this warm-up is "
+        written("the warm-up starts at zero, so the first epoch does not train",
+                lambda epoch, warmup_epochs: min(1.0, epoch / warmup_epochs),
+                "your warm-up starts at 0, so epoch 0 does not train at all: this warm-up is "
                 "(epoch + 1) / warmup_epochs, so that epoch 0 takes a small step and epoch "
-                "warmup_epochs - 1 already uses the full rate",
-                lambda epoch, warmup_epochs: min(1.0, epoch / warmup_epochs)),
-        Mistake("your warm-up starts at 0, so epoch 0 does not train at all: this warm-up is "
-                "(epoch + 1) / warmup_epochs, so that epoch 0 takes a small step",
-                lambda epoch, warmup_epochs: min(1.0, epoch / (warmup_epochs - 1))),
-        Mistake("your factor keeps growing after the warm-up: cap it at 1 with min(1.0, ...)",
-                lambda epoch, warmup_epochs: (epoch + 1) / warmup_epochs),
-        Mistake("`//` is integer division: your factor is 0 for the whole warm-up, then 1; "
-                "use `/`",
-                lambda epoch, warmup_epochs: min(1, (epoch + 1) // warmup_epochs)),
-        Mistake("your full rate comes one epoch late: epoch warmup_epochs - 1, the last epoch "
-                "of the warm-up, already uses it ((epoch + 1) / warmup_epochs)",
-                lambda epoch, warmup_epochs: min(1.0, (epoch + 1) / (warmup_epochs + 1))),
+                "warmup_epochs - 1 already uses the full rate"),
+        written("the warm-up starts at zero, so the first epoch does not train",
+                lambda epoch, warmup_epochs: min(1.0, epoch / (warmup_epochs - 1)),
+                "your warm-up starts at 0, so epoch 0 does not train at all: this warm-up is "
+                "(epoch + 1) / warmup_epochs, so that epoch 0 takes a small step"),
+        written("the factor keeps growing after the warm-up (it is not capped at one)",
+                lambda epoch, warmup_epochs: (epoch + 1) / warmup_epochs,
+                "your factor keeps growing after the warm-up: cap it at 1 with min(1.0, ...)"),
+        written("integer division makes the factor zero for the whole warm-up",
+                lambda epoch, warmup_epochs: min(1, (epoch + 1) // warmup_epochs),
+                "`//` is integer division: your factor is 0 for the whole warm-up, then 1; "
+                "use `/`"),
+        written("the full rate comes one epoch late",
+                lambda epoch, warmup_epochs: min(1.0, (epoch + 1) / (warmup_epochs + 1)),
+                "your full rate comes one epoch late: epoch warmup_epochs - 1, the last epoch "
+                "of the warm-up, already uses it ((epoch + 1) / warmup_epochs)"),
     ),
     hint=_warmup_hint,
 )

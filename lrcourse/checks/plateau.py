@@ -24,12 +24,11 @@ import numpy as np
 
 from ._core import (
     compare_curves, curve_message, describe_curve, format_call, learner_facing, mismatches,
-    raised_message, raised_record, short_repr, type_name,
+    raised_message, raised_record,
 )
 from .diagnosis import SHIFT, Curves, candidate, diagnose, scaled
-from .functions import malformed
-from .spec import Check, MalformedProbe, fail, finite_floats, keep, run_in_notebook, \
-    validate_record
+from .probes import wrong_type
+from .spec import Check, fail, keep, run_in_notebook, validate_curve
 
 CHECK, FUNCTION = "check_plateau_lrs", "plateau_lrs"
 HIDDEN_CASES = 12
@@ -177,12 +176,8 @@ class PlateauCheck(Check):
     mistakes = MISTAKES
 
     def cases(self, hidden: bool, seed: int) -> list[dict]:
-        if hidden:
-            rng = np.random.default_rng(seed)
-            drawn = [_draw(rng) for _ in range(self.hidden_count)]
-        else:
-            drawn = PUBLIC
-        return [{"val_losses": list(losses), "params": dict(params)} for losses, params in drawn]
+        return [{"val_losses": list(losses), "params": dict(params)}
+                for losses, params in self.draw_cases(hidden, seed, PUBLIC, _draw)]
 
     def expected(self, case: dict) -> list[float]:
         from lrcourse import reference  # torch: only where expected values are computed
@@ -194,7 +189,7 @@ class PlateauCheck(Check):
 
     def probe(self, fn: Any, case: dict, sink: list | None = None) -> dict:
         if not callable(fn):
-            return {"kind": "wrong_type", "type": type_name(fn), "repr": short_repr(fn)}
+            return wrong_type(fn)
         try:
             value = fn(list(case["val_losses"]), **copy.deepcopy(case["params"]))
         except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
@@ -206,21 +201,12 @@ class PlateauCheck(Check):
         return {"kind": "values", "values": described}
 
     def validate(self, case: dict, expected: Any, got: Any) -> dict:
-        validate_record(got)
-        if got["kind"] == "values":
-            finite_floats(got.get("values"), len(expected))
-        return got
+        return validate_curve(got, len(expected))
 
     def judge(self, case: dict, expected: Any, got: dict, *, cause: BaseException | None = None,
               display: Callable[[Any], None] | None = None) -> None:
         losses, params = case["val_losses"], case["params"]
-        try:
-            got = self.validate(case, expected, got)
-        except MalformedProbe as exc:
-            fail(malformed(CHECK, exc), None)
-        if got["kind"] == "wrong_type":
-            fail(f"{CHECK} expects your function {FUNCTION}, got {got['type']}. "
-                 f"Pass the function itself: {CHECK}({FUNCTION})", None)
+        got = self.screen(case, expected, got)
         call = format_call(FUNCTION, None, dict(val_losses=list(losses), **params))
         if got["kind"] == "raised":
             fail(raised_message(got, FUNCTION, call), cause)

@@ -32,13 +32,12 @@ from typing import Any
 import numpy as np
 
 from ._core import (
-    bad_value_message, compare_curves, describe_value, format_call, is_signature_error,
-    learner_facing, mismatches, raised_message, raised_record, short_repr, type_name,
+    bad_value_message, compare_curves, format_call, is_signature_error, learner_facing,
+    mismatches, raised_message, raised_record,
 )
 from .diagnosis import Curves, candidate, common, diagnose
-from .functions import malformed
-from .spec import Check, MalformedProbe, fail, finite_floats, keep, run_in_notebook, \
-    validate_record
+from .probes import sgd, step_through, wrong_type
+from .spec import Check, fail, keep, run_in_notebook, validate_group_curves
 
 CHECK, CLASS = "check_warmup_cosine", "WarmupCosine"
 HIDDEN_CASES = 10
@@ -186,13 +185,6 @@ def _draw(rng: np.random.Generator) -> tuple[list[float], dict[str, Any]]:
                         start_factor=float(rng.choice([0.01, 0.1, 0.2, 0.5])), eta_min=eta_min)
 
 
-def _optimizer(group_lrs: list[float]):
-    import torch
-
-    groups = [{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in group_lrs]
-    return torch.optim.SGD(groups, lr=group_lrs[0])
-
-
 def _where(case: dict) -> str:
     call = format_call(CLASS, "optimizer", case["kwargs"])
     return f"{call} with {len(case['groups'])} parameter group(s) of lr {case['groups']}"
@@ -211,28 +203,22 @@ class WarmupCosineCheck(Check):
     probe_needs_torch = True
 
     def cases(self, hidden: bool, seed: int) -> list[dict]:
-        if hidden:
-            rng = np.random.default_rng(seed)
-            drawn = [_draw(rng) for _ in range(self.hidden_count)]
-        else:
-            drawn = PUBLIC
-        return [{"groups": list(groups), "kwargs": dict(kwargs)} for groups, kwargs in drawn]
+        return [{"groups": list(groups), "kwargs": dict(kwargs)}
+                for groups, kwargs in self.draw_cases(hidden, seed, PUBLIC, _draw)]
 
     def expected(self, case: dict) -> list[list[float]]:
         return [expected_curve(base, **case["kwargs"]).tolist() for base in case["groups"]]
 
     def prepare(self) -> None:
-        _optimizer([0.1]).step()  # the first SGD step imports a good part of torch
+        sgd([0.1]).step()  # the first SGD step imports a good part of torch
 
     def probe(self, cls: Any, case: dict, sink: list | None = None) -> dict:
         from torch.optim.lr_scheduler import LRScheduler
 
         if not isinstance(cls, type) or not issubclass(cls, LRScheduler):
-            return {"kind": "wrong_type", "type": type_name(cls), "repr": short_repr(cls, 80)}
+            return wrong_type(cls, 80)
         groups, kwargs = case["groups"], copy.deepcopy(case["kwargs"])
-        optimizer = _optimizer(groups)
-        steps = kwargs["total_steps"]
-        curves: list[list] = [[] for _ in groups]
+        optimizer = sgd(groups)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch's warnings are not the learner's concern here
             try:
@@ -240,42 +226,19 @@ class WarmupCosineCheck(Check):
             except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
                 keep(sink, exc)
                 return raised_record(exc, phase="init")
-            for k in range(steps):
-                for g, group in enumerate(optimizer.param_groups[:len(groups)]):
-                    described = describe_value(group["lr"])
-                    if isinstance(described, dict):
-                        return {"kind": "returned", **described, "at": k, "group": g}
-                    curves[g].append(described)
-                if k == steps - 1:
-                    break
-                optimizer.step()
-                try:
-                    scheduler.step()
-                except Exception as exc:  # noqa: BLE001
-                    keep(sink, exc)
-                    return raised_record(exc, phase="step", at=k)
-        return {"kind": "values", "values": curves}
+            return step_through(optimizer, scheduler, kwargs["total_steps"], len(groups), sink)
 
     def validate(self, case: dict, expected: Any, got: Any) -> dict:
-        validate_record(got)
-        if got["kind"] == "values":
-            values = got.get("values")
-            if not isinstance(values, list) or len(values) != len(expected):
-                raise MalformedProbe("not one curve per parameter group")
-            for curve, want in zip(values, expected, strict=True):
-                finite_floats(curve, len(want))
-        return got
+        return validate_group_curves(got, expected)
+
+    def wrong_type_message(self, got: dict) -> str:
+        return (f"{CHECK} expects your class {CLASS}, a subclass of "
+                f"torch.optim.lr_scheduler.LRScheduler; got {got['repr']}")
 
     def judge(self, case: dict, expected: Any, got: dict, *, cause: BaseException | None = None,
               display: Callable[[Any], None] | None = None) -> None:
         groups, kwargs = case["groups"], case["kwargs"]
-        try:
-            got = self.validate(case, expected, got)
-        except MalformedProbe as exc:
-            fail(malformed(CHECK, exc), None)
-        if got["kind"] == "wrong_type":
-            fail(f"{CHECK} expects your class {CLASS}, a subclass of "
-                 f"torch.optim.lr_scheduler.LRScheduler; got {got['repr']}", None)
+        got = self.screen(case, expected, got)
         where = _where(case)
         if got["kind"] == "raised":
             if got.get("phase") == "init":

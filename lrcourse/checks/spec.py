@@ -34,6 +34,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ._core import CheckFailed, passed
 
 MAX_TEXT = 2000
@@ -82,6 +84,34 @@ def finite_floats(values: Any, length: int | None, key: str = "values") -> list[
             raise MalformedProbe(f"{key!r} holds a non-finite number")
         out.append(v)
     return out
+
+
+def validate_curve(got: Any, length: int) -> dict:
+    """A record whose values are one curve of ``length`` finite floats (or not values)."""
+    validate_record(got)
+    if got["kind"] == "values":
+        finite_floats(got.get("values"), length)
+    return got
+
+
+def validate_group_curves(got: Any, expected: list[list[float]]) -> dict:
+    """A record whose values are one curve per parameter group, each as long as ``expected``'s
+    (or not values)."""
+    validate_record(got)
+    if got["kind"] == "values":
+        values = got.get("values")
+        if not isinstance(values, list) or len(values) != len(expected):
+            raise MalformedProbe("not one curve per parameter group")
+        for curve, want in zip(values, expected, strict=True):
+            finite_floats(curve, len(want))
+    return got
+
+
+def malformed(check: str, exc: Exception) -> str:
+    """The message for a probe record that no probe could have made."""
+    return (f"{check}: the grading sandbox sent back data that the check's own code could not "
+            f"have produced ({exc}), so this check failed. Was grading code changed from the "
+            "notebook?")
 
 
 def validate_record(got: Any, extra: dict[str, Callable[[Any], None]] | None = None) -> dict:
@@ -136,9 +166,18 @@ class Check:
     torch_name: str             # the torch scheduler the learner's code is compared with
     hidden_count: int           # how many hidden cases one hidden call draws
     mistakes: tuple = ()        # the wrong implementations judge can name (checks.diagnosis)
+    reference_module: str = "torch.optim.lr_scheduler"  # where torch_name lives
 
     def cases(self, hidden: bool, seed: int) -> list[dict]:
         raise NotImplementedError
+
+    def draw_cases(self, hidden: bool, seed: int, public: list,
+                   draw: Callable[[np.random.Generator], Any]) -> list:
+        """``public``, or :attr:`hidden_count` draws of ``draw(rng)`` from ``seed``."""
+        if not hidden:
+            return list(public)
+        rng = np.random.default_rng(seed)
+        return [draw(rng) for _ in range(self.hidden_count)]
 
     def expected(self, case: dict) -> Any:
         raise NotImplementedError
@@ -170,11 +209,31 @@ class Check:
         """
         raise NotImplementedError
 
+    def screen(self, case: dict, expected: Any, got: Any) -> dict:
+        """``got``, validated (:meth:`validate`); CheckFailed when it is malformed or when the
+        object checked was not what the check expects (:meth:`wrong_type_message`)."""
+        try:
+            got = self.validate(case, expected, got)
+        except MalformedProbe as exc:
+            fail(malformed(self.name, exc), None)
+        if got["kind"] == "wrong_type":
+            fail(self.wrong_type_message(got), None)
+        return got
+
+    def wrong_type_message(self, got: dict) -> str:
+        return (f"{self.name} expects your function {self.subject}, got {got['type']} "
+                f"({got['repr']}). Pass the function itself: {self.name}({self.subject})")
+
+    @property
+    def reference(self) -> str:
+        """What the learner's curve is compared with: ``torch.optim.lr_scheduler.StepLR``."""
+        return f"{self.reference_module}.{self.torch_name}"
+
     @property
     def hidden_hint(self) -> str:
         """A hint for failed hidden cases that names no parameter value."""
         return (f"the public cases pass, so try {self.subject} on other parameter values and "
-                f"compare with torch.optim.lr_scheduler.{self.torch_name}")
+                f"compare with {self.reference}")
 
 
 LEARNER_LINE = "\n  (the traceback above this message shows the line in your code)"

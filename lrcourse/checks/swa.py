@@ -26,7 +26,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ._core import learner_facing
-from .curve_check import Mistake, RateOfStep
+from .curve_check import RateOfStep
+from .diagnosis import written
 from .spec import run_in_notebook
 
 SWA_UTILS = "torch.optim.swa_utils"
@@ -83,23 +84,28 @@ SWALR_LR = RateOfStep(
     ],
     draw=_draw_swalr, truth=_swalr_truth,
     mistakes=(
-        Mistake('your two strategies are swapped: "cos" uses alpha = (1 - cos(pi x)) / 2 and '
-                '"linear" alpha = x',
-                _swalr(alpha=lambda x, s: _alpha(x, "linear" if s == "cos" else "cos"))),
-        Mistake("your rate runs backwards, from swa_lr to lr: alpha goes from 0 to 1 and "
+        written("the two annealing strategies are swapped",
+                _swalr(alpha=lambda x, s: _alpha(x, "linear" if s == "cos" else "cos")),
+                'your two strategies are swapped: "cos" uses alpha = (1 - cos(pi x)) / 2 and '
+                '"linear" alpha = x'),
+        written("the rate runs backwards, from the SWA rate to the initial rate",
+                _swalr(alpha=lambda x, s: 1 - _alpha(x, s)),
+                "your rate runs backwards, from swa_lr to lr: alpha goes from 0 to 1 and "
                 "weighs swa_lr, so the rate is swa_lr * alpha + lr * (1 - alpha) with "
-                "alpha = (1 - cos(pi x)) / 2 (\"cos\") or x (\"linear\")",
-                _swalr(alpha=lambda x, s: 1 - _alpha(x, s))),
-        Mistake("after anneal_epochs steps the rate stays at swa_lr: clamp "
-                "x = min(1, step / anneal_epochs)",
-                _swalr(clamp=False)),
-        Mistake("your rate reaches swa_lr one step late: it gets there after exactly "
-                "anneal_epochs steps (x = step / anneal_epochs)",
+                "alpha = (1 - cos(pi x)) / 2 (\"cos\") or x (\"linear\")"),
+        written("the annealing does not stop at the SWA rate (its progress is not clamped)",
+                _swalr(clamp=False),
+                "after anneal_epochs steps the rate stays at swa_lr: clamp "
+                "x = min(1, step / anneal_epochs)"),
+        written("the rate reaches the SWA rate one step late",
                 lambda step, lr, swa_lr, anneal_epochs, anneal_strategy: _anneal(
-                    step, lr, swa_lr, anneal_epochs, anneal_strategy, over=anneal_epochs + 1)),
-        Mistake("your rate is one step ahead: step 0 is the rate SWALR found, unchanged "
-                "(building SWALR does not move it)",
-                _swalr(ahead=1)),
+                    step, lr, swa_lr, anneal_epochs, anneal_strategy, over=anneal_epochs + 1),
+                "your rate reaches swa_lr one step late: it gets there after exactly "
+                "anneal_epochs steps (x = step / anneal_epochs)"),
+        written("the curve is one step ahead (the first step already anneals)",
+                _swalr(ahead=1),
+                "your rate is one step ahead: step 0 is the rate SWALR found, unchanged "
+                "(building SWALR does not move it)"),
     ),
     hint=lambda case, first: (
         "the rate moves from lr to swa_lr over anneal_epochs steps and then stays at swa_lr"),
@@ -167,23 +173,28 @@ SWA_RECIPE_LR = RateOfStep(
     ],
     draw=_draw_recipe, truth=_recipe_truth,
     mistakes=(
-        Mistake("SWALR anneals from the rate it finds when it takes over (the cosine's rate "
-                "at epoch swa_start), not from lr",
-                _recipe(from_rate=lambda lr, T_max, s: lr)),
-        Mistake("SWALR takes over one epoch late: epoch swa_start + 1 is already its first "
+        written("SWALR anneals from the initial rate instead of from the rate it takes over",
+                _recipe(from_rate=lambda lr, T_max, s: lr),
+                "SWALR anneals from the rate it finds when it takes over (the cosine's rate "
+                "at epoch swa_start), not from lr"),
+        written("SWALR takes over one epoch late",
+                _recipe(start=lambda s: s + 1),
+                "SWALR takes over one epoch late: epoch swa_start + 1 is already its first "
                 "annealing step (torch's docstring writes `if i > swa_start`, which hands "
-                "over one epoch later than this recipe)",
-                _recipe(start=lambda s: s + 1)),
-        Mistake("your annealing starts one epoch early: epoch swa_start still uses the "
-                "cosine's rate, and x = (epoch - swa_start) / anneal_epochs",
+                "over one epoch later than this recipe)"),
+        written("the annealing starts one epoch early",
                 _recipe(start=lambda s: s - 1,
-                        from_rate=lambda lr, T_max, s: _cos(s + 1, lr, T_max))),
-        Mistake("SWALR anneals from the cosine's rate at epoch swa_start, the last epoch the "
-                "cosine sets, not from the epoch before",
-                _recipe(from_rate=lambda lr, T_max, s: _cos(s - 1, lr, T_max))),
-        Mistake("SWALR counts its own steps: x = (epoch - swa_start) / anneal_epochs, not "
-                "epoch / anneal_epochs",
-                _recipe(count=lambda e, s: e)),
+                        from_rate=lambda lr, T_max, s: _cos(s + 1, lr, T_max)),
+                "your annealing starts one epoch early: epoch swa_start still uses the "
+                "cosine's rate, and x = (epoch - swa_start) / anneal_epochs"),
+        written("SWALR anneals from the cosine's rate of the epoch before the hand-over",
+                _recipe(from_rate=lambda lr, T_max, s: _cos(s - 1, lr, T_max)),
+                "SWALR anneals from the cosine's rate at epoch swa_start, the last epoch the "
+                "cosine sets, not from the epoch before"),
+        written("SWALR counts the epochs from the start of training instead of from its own start",
+                _recipe(count=lambda e, s: e),
+                "SWALR counts its own steps: x = (epoch - swa_start) / anneal_epochs, not "
+                "epoch / anneal_epochs"),
     ),
     hint=lambda case, first: (
         f"epochs 0 .. {case['params']['swa_start']} (swa_start) use the cosine; from there "

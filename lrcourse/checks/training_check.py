@@ -24,7 +24,6 @@ from ._core import (
     short_repr, type_name,
 )
 from .diagnosis import Curves, candidate, diagnose, shifted
-from .functions import malformed
 from .spec import Check, MalformedProbe, fail, finite_floats, keep, run_in_notebook, \
     validate_record
 
@@ -71,6 +70,11 @@ MISTAKES = (
 )
 
 
+def _draw(rng: np.random.Generator) -> tuple[int, int, int, float]:
+    return (int(rng.integers(0, 10_000)), int(rng.integers(2, 6)), int(rng.integers(2, 9)),
+            round(float(rng.uniform(0.01, 1.0)), 4))
+
+
 def _recording_sgd(lrs: list):
     """A RecordingSGD that also appends the rate of each ``step()`` to ``lrs``, a list only
     the probe holds: the check reads that one, so a loop that writes ``optimizer.lrs``
@@ -99,14 +103,8 @@ class TrainCheck(Check):
     probe_needs_torch = True
 
     def cases(self, hidden: bool, seed: int) -> list[dict]:
-        if hidden:
-            rng = np.random.default_rng(seed)
-            drawn = [(int(rng.integers(0, 10_000)), int(rng.integers(2, 6)),
-                      int(rng.integers(2, 9)), round(float(rng.uniform(0.01, 1.0)), 4))
-                     for _ in range(self.hidden_count)]
-        else:
-            drawn = PUBLIC
-        return [{"seed": s, "epochs": e, "batches": n, "max_lr": m} for s, e, n, m in drawn]
+        return [{"seed": s, "epochs": e, "batches": n, "max_lr": m}
+                for s, e, n, m in self.draw_cases(hidden, seed, PUBLIC, _draw)]
 
     def expected(self, case: dict) -> list[float]:
         from lrcourse import reference
@@ -166,14 +164,8 @@ class TrainCheck(Check):
 
     def judge(self, case: dict, expected: Any, got: dict, *, cause: BaseException | None = None,
               display: Callable[[Any], None] | None = None) -> None:
-        try:
-            got = self.validate(case, expected, got)
-        except MalformedProbe as exc:
-            fail(malformed(CHECK, exc), None)
+        got = self.screen(case, expected, got)
         call = _call(case)
-        if got["kind"] == "wrong_type":
-            fail(f"{CHECK} expects your function {FUNCTION}, got {got['type']}. "
-                 f"Pass the function itself: {CHECK}({FUNCTION})", None)
         if got["kind"] == "raised":
             fail(raised_message(got, FUNCTION, call), cause)
         if got["kind"] == "returned":

@@ -23,7 +23,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ._core import learner_facing
-from .curve_check import Mistake, RateOfStep, SchedulerBuilder
+from .curve_check import RateOfStep, SchedulerBuilder
+from .diagnosis import written
 from .spec import run_in_notebook
 
 
@@ -64,19 +65,24 @@ CONSTANT_LR = RateOfStep(
     ],
     draw=_draw_constant, truth=_truth("ConstantLR"),
     mistakes=(
-        Mistake("your reduced rate lasts one epoch too long: ConstantLR restores the full rate "
-                "at epoch total_iters (epochs 0 .. total_iters - 1 use factor * base_lr)",
-                _constant(lambda e, b, f, T: b * f if e <= T else b)),
-        Mistake("your reduced rate ends one epoch early: epochs 0 .. total_iters - 1 (all "
-                "total_iters of them) use factor * base_lr",
-                _constant(lambda e, b, f, T: b * f if e < T - 1 else b)),
-        Mistake("your two phases are swapped: the factor applies first, from epoch 0 (building "
-                "the scheduler applies it), and the full rate comes back at total_iters",
-                _constant(lambda e, b, f, T: b if e < T else b * f)),
-        Mistake("you return the factor, not a rate: the reduced rate is factor * base_lr",
-                _constant(lambda e, b, f, T: f if e < T else b)),
-        Mistake("your rate never comes back: ConstantLR restores base_lr at epoch total_iters",
-                _constant(lambda e, b, f, T: b * f)),
+        written("the reduced rate lasts one epoch too long",
+                _constant(lambda e, b, f, T: b * f if e <= T else b),
+                "your reduced rate lasts one epoch too long: ConstantLR restores the full rate "
+                "at epoch total_iters (epochs 0 .. total_iters - 1 use factor * base_lr)"),
+        written("the reduced rate ends one epoch early",
+                _constant(lambda e, b, f, T: b * f if e < T - 1 else b),
+                "your reduced rate ends one epoch early: epochs 0 .. total_iters - 1 (all "
+                "total_iters of them) use factor * base_lr"),
+        written("the two phases are swapped (the full rate comes first)",
+                _constant(lambda e, b, f, T: b if e < T else b * f),
+                "your two phases are swapped: the factor applies first, from epoch 0 (building "
+                "the scheduler applies it), and the full rate comes back at total_iters"),
+        written("the factor itself is returned instead of the reduced rate",
+                _constant(lambda e, b, f, T: f if e < T else b),
+                "you return the factor, not a rate: the reduced rate is factor * base_lr"),
+        written("the rate never comes back to the full rate",
+                _constant(lambda e, b, f, T: b * f),
+                "your rate never comes back: ConstantLR restores base_lr at epoch total_iters"),
     ),
 )
 
@@ -119,20 +125,26 @@ LINEAR_LR = RateOfStep(
     ],
     draw=_draw_linear, truth=_truth("LinearLR"),
     mistakes=(
-        Mistake("past total_iters your rate keeps moving: LinearLR holds end_factor * base_lr "
-                "from epoch total_iters on (use min(epoch, total_iters))",
-                _linear(lambda e, b, s, f, T: b * (s + (f - s) * e / T))),
-        Mistake("your rate reaches end_factor * base_lr at epoch total_iters - 1, one epoch "
-                "early: the interpolation runs over total_iters steps, epoch/total_iters",
-                _linear(lambda e, b, s, f, T: b * (s + (f - s) * min(e, T - 1) / (T - 1)))),
-        Mistake("end_factor is ignored: your rate ends at base_lr, but LinearLR ends at "
-                "end_factor * base_lr",
-                _linear(lambda e, b, s, f, T: b * (s + (1 - s) * min(e, T) / T))),
-        Mistake("start_factor and end_factor are fractions of base_lr, not rates: multiply the "
-                "factor by base_lr",
-                _linear(lambda e, b, s, f, T: s + (f - s) * min(e, T) / T)),
-        Mistake("your rate is one epoch ahead: epoch 0 uses start_factor * base_lr",
-                _linear(lambda e, b, s, f, T: b * (s + (f - s) * min(e + 1, T) / T))),
+        written("the rate keeps moving after the end of the interpolation (the epoch is not "
+                "clamped)",
+                _linear(lambda e, b, s, f, T: b * (s + (f - s) * e / T)),
+                "past total_iters your rate keeps moving: LinearLR holds end_factor * base_lr "
+                "from epoch total_iters on (use min(epoch, total_iters))"),
+        written("the interpolation reaches its end one epoch early",
+                _linear(lambda e, b, s, f, T: b * (s + (f - s) * min(e, T - 1) / (T - 1))),
+                "your rate reaches end_factor * base_lr at epoch total_iters - 1, one epoch "
+                "early: the interpolation runs over total_iters steps, epoch/total_iters"),
+        written("the end factor is ignored (the rate ends at the initial rate)",
+                _linear(lambda e, b, s, f, T: b * (s + (1 - s) * min(e, T) / T)),
+                "end_factor is ignored: your rate ends at base_lr, but LinearLR ends at "
+                "end_factor * base_lr"),
+        written("the factors are used as rates (not multiplied by the initial rate)",
+                _linear(lambda e, b, s, f, T: s + (f - s) * min(e, T) / T),
+                "start_factor and end_factor are fractions of base_lr, not rates: multiply the "
+                "factor by base_lr"),
+        written("the curve is one epoch ahead",
+                _linear(lambda e, b, s, f, T: b * (s + (f - s) * min(e + 1, T) / T)),
+                "your rate is one epoch ahead: epoch 0 uses start_factor * base_lr"),
     ),
     hint=lambda case, first: (
         "epoch total_iters is the first one at end_factor * base_lr, and every later epoch "
@@ -190,27 +202,33 @@ MAKE_WARMUP = SchedulerBuilder(
     ],
     draw=_draw_warmup, truth=_warmup_truth,
     mistakes=(
-        Mistake("start_factor is a fraction of the optimizer's rate, not a rate: "
-                "warmup_lr / optimizer.param_groups[0]['lr']",
+        written("the start factor is given as a rate instead of as a fraction of the optimizer's "
+                "rate",
                 lambda optimizer, warmup_lr, warmup_epochs: _built(
-                    "LinearLR", optimizer, start_factor=warmup_lr, total_iters=warmup_epochs)),
-        Mistake("your warm-up reaches the full rate one epoch early: with LinearLR, "
-                "total_iters is the first epoch at the full rate, warmup_epochs here",
-                lambda optimizer, warmup_lr, warmup_epochs: _built(
-                    "LinearLR", optimizer, start_factor=warmup_lr / _lr_of(optimizer),
-                    total_iters=warmup_epochs - 1)),
-        Mistake("your warm-up reaches the full rate one epoch late: total_iters=warmup_epochs",
+                    "LinearLR", optimizer, start_factor=warmup_lr, total_iters=warmup_epochs),
+                "start_factor is a fraction of the optimizer's rate, not a rate: "
+                "warmup_lr / optimizer.param_groups[0]['lr']"),
+        written("the warm-up reaches the full rate one epoch early",
                 lambda optimizer, warmup_lr, warmup_epochs: _built(
                     "LinearLR", optimizer, start_factor=warmup_lr / _lr_of(optimizer),
-                    total_iters=warmup_epochs + 1)),
-        Mistake("LinearLR's total_iters defaults to 5: pass total_iters=warmup_epochs",
+                    total_iters=warmup_epochs - 1),
+                "your warm-up reaches the full rate one epoch early: with LinearLR, "
+                "total_iters is the first epoch at the full rate, warmup_epochs here"),
+        written("the warm-up reaches the full rate one epoch late",
                 lambda optimizer, warmup_lr, warmup_epochs: _built(
-                    "LinearLR", optimizer, start_factor=warmup_lr / _lr_of(optimizer))),
-        Mistake("your warm-up holds warmup_lr and then jumps (that is ConstantLR): this one "
-                "rises linearly (LinearLR)",
+                    "LinearLR", optimizer, start_factor=warmup_lr / _lr_of(optimizer),
+                    total_iters=warmup_epochs + 1),
+                "your warm-up reaches the full rate one epoch late: total_iters=warmup_epochs"),
+        written("the warm-up's length is left at LinearLR's default",
+                lambda optimizer, warmup_lr, warmup_epochs: _built(
+                    "LinearLR", optimizer, start_factor=warmup_lr / _lr_of(optimizer)),
+                "LinearLR's total_iters defaults to 5: pass total_iters=warmup_epochs"),
+        written("the warm-up holds a constant rate and then jumps (ConstantLR instead of LinearLR)",
                 lambda optimizer, warmup_lr, warmup_epochs: _built(
                     "ConstantLR", optimizer, factor=warmup_lr / _lr_of(optimizer),
-                    total_iters=warmup_epochs)),
+                    total_iters=warmup_epochs),
+                "your warm-up holds warmup_lr and then jumps (that is ConstantLR): this one "
+                "rises linearly (LinearLR)"),
     ),
 )
 

@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass, field
 
 from lrcourse.checks import CheckFailed, get_check
-from lrcourse.checks.functions import malformed
+from lrcourse.checks.spec import malformed
 
 from .assemble import Plan, Step
 from .library import SAFE_IMPORTS, Finding, imported_modules, runtime_findings, \
