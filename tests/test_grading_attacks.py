@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from grading_fixtures.attacks import EIGHT, craft
+from grading_fixtures.attacks import EIGHT, craft, undeserved
 from grading_fixtures.crafted import (
     CORRECT, EMPTY, PASSED, REPO, SOURCE, TESTS, WRONG_STEP, describe_processes, digest,
     notebook, notebook_message, processes_of_uids, processes_with, run_grade,
@@ -121,30 +121,7 @@ def test_the_class_is_hostile_enough(hostile):
 
 
 def test_every_attacker_gets_exactly_what_it_deserves(hostile):
-    wrong = []
-    for name, attack in hostile["attacks"].items():
-        got = hostile["results"][name]
-        points = {t: got[t]["points"] for t in TESTS}
-        if attack.at_most:
-            if any(points[t] > attack.points[t] for t in TESTS):
-                wrong.append(f"{name}: {points} is more than {attack.points}")
-        elif points != attack.points:
-            wrong.append(f"{name}: points {points}, deserved {attack.points}: "
-                         + "; ".join(f"{t} {got[t]['status']}: {got[t]['message'][:150]}"
-                                     for t in TESTS if points[t] != attack.points[t]))
-        for test, status in attack.status.items():
-            if got[test]["status"] != status:
-                wrong.append(f"{name}: {test} is {got[test]['status']}, not {status}: "
-                             f"{got[test]['message'][:200]}")
-        for test, words in attack.message.items():
-            if words not in got[test]["message"]:
-                wrong.append(f"{name}: {test} message lacks {words!r}: {got[test]['message']}")
-        if attack.flagged is not None:
-            flagged = {t for t in TESTS if got[t]["flags"]}
-            if flagged != attack.flagged:
-                wrong.append(f"{name}: flagged {sorted(flagged)}, expected "
-                             f"{sorted(attack.flagged)}: "
-                             + str([got[t]["flags"] for t in TESTS if got[t]["flags"]]))
+    wrong = undeserved(hostile["attacks"], hostile["results"], TESTS)
     assert not wrong, "\n".join(wrong)
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from grading_fixtures.attacks import EIGHT
+from grading_fixtures.attacks import EIGHT, undeserved
 from grading_fixtures.crafted import (
     CORRECT, REPO, SOURCE, STEP, TESTS, WRONG_STEP, describe_processes, digest, notebook,
     processes_of_uids, run_grade, sandbox_unavailable, write,
@@ -66,33 +66,6 @@ class Keyring:
             self.libc.syscall(ctypes.c_long(250), ctypes.c_long(3), ctypes.c_long(self.key))
 
 
-def _judge(attacks: dict, results: dict, tests: tuple[str, ...]) -> list[str]:
-    """What went wrong for each attacker (empty if each got exactly what it deserves)."""
-    wrong = []
-    for name, attack in attacks.items():
-        got = results[name]
-        points = {t: got[t]["points"] for t in tests}
-        if attack.at_most:
-            if any(points[t] > attack.points[t] for t in tests):
-                wrong.append(f"{name!r}: {points} is more than {attack.points}")
-        elif points != attack.points:
-            wrong.append(f"{name!r}: points {points}, deserved {attack.points}: "
-                         + "; ".join(f"{t} {got[t]['status']}: {got[t]['message'][:200]}"
-                                     for t in tests if points[t] != attack.points[t]))
-        for test, status in attack.status.items():
-            if got[test]["status"] != status:
-                wrong.append(f"{name!r}: {test} is {got[test]['status']}, not {status}: "
-                             f"{got[test]['message'][:200]}")
-        for test, words in attack.message.items():
-            if words not in got[test]["message"]:
-                wrong.append(f"{name!r}: {test} message lacks {words!r}: {got[test]['message']}")
-        if attack.flagged is not None:
-            flagged = {t for t in tests if got[t]["flags"]}
-            if flagged != attack.flagged:
-                wrong.append(f"{name!r}: flagged {sorted(flagged)}, expected "
-                             f"{sorted(attack.flagged)}: "
-                             + str([got[t]["flags"] for t in tests if got[t]["flags"]]))
-    return wrong
 
 
 def _results(out: Path) -> tuple[dict, dict]:
@@ -166,7 +139,7 @@ def redteam(tmp_path_factory):
 def test_every_attacker_gets_exactly_what_it_deserves(redteam):
     assert redteam["status"] == 0 and redteam["status_alone"] == 0, redteam["stderr"][-3000:]
     assert len(redteam["attacks"]) >= 25
-    wrong = _judge(redteam["attacks"], redteam["results"], TESTS)
+    wrong = undeserved(redteam["attacks"], redteam["results"], TESTS)
     assert not wrong, "\n".join(wrong)
 
 
@@ -317,7 +290,7 @@ def test_torch_exercises_hold(tmp_path):
                                 "--timeout", "30"])
     assert status == 0, err[-3000:]
     results, _ = _results(tmp_path / "out")
-    wrong = _judge(attacks, results, ("ex06_warmup_cosine_check", "ex07_train_check"))
+    wrong = undeserved(attacks, results, ("ex06_warmup_cosine_check", "ex07_train_check"))
     assert not wrong, "\n".join(wrong)
     assert not any(r["flags"] for r in results["honest_torch"].values())
 

@@ -40,6 +40,36 @@ class Attack:
     at_most: bool = False          # destructive attacks: at most these points
 
 
+def undeserved(attacks: dict, results: dict, tests: tuple[str, ...]) -> list[str]:
+    """What went wrong for each attacker (empty if each got exactly what it deserves), from
+    ``results[name][test]``: the points, status, message and flags results.json holds."""
+    wrong = []
+    for name, attack in attacks.items():
+        got = results[name]
+        points = {t: got[t]["points"] for t in tests}
+        if attack.at_most:
+            if any(points[t] > attack.points[t] for t in tests):
+                wrong.append(f"{name!r}: {points} is more than {attack.points}")
+        elif points != attack.points:
+            wrong.append(f"{name!r}: points {points}, deserved {attack.points}: "
+                         + "; ".join(f"{t} {got[t]['status']}: {got[t]['message'][:200]}"
+                                     for t in tests if points[t] != attack.points[t]))
+        for test, status in attack.status.items():
+            if got[test]["status"] != status:
+                wrong.append(f"{name!r}: {test} is {got[test]['status']}, not {status}: "
+                             f"{got[test]['message'][:200]}")
+        for test, words in attack.message.items():
+            if words not in got[test]["message"]:
+                wrong.append(f"{name!r}: {test} message lacks {words!r}: {got[test]['message']}")
+        if attack.flagged is not None:
+            flagged = {t for t in tests if got[t]["flags"]}
+            if flagged != attack.flagged:
+                wrong.append(f"{name!r}: flagged {sorted(flagged)}, expected "
+                             f"{sorted(attack.flagged)}: "
+                             + str([got[t]["flags"] for t in tests if got[t]["flags"]]))
+    return wrong
+
+
 def d(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 
