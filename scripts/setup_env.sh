@@ -70,6 +70,21 @@ if ! "$VENV/bin/python" -c "import importlib.metadata as m; m.version('torch')" 
   fi
 fi
 
+# A torch older than pyproject.toml's floor would make pip replace it with the newest torch from
+# the configured index (on Linux a 3-4 GB CUDA build): refuse, and say what to do instead.
+"$VENV/bin/python" - "$VENV" <<'EOF'
+import importlib.metadata as metadata, re, sys
+floor = re.search(r'"torch>=([0-9.]+)"', open("pyproject.toml", encoding="utf-8").read()).group(1)
+have = metadata.version("torch")
+def number(version):
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:2])
+if number(have) < number(floor):
+    sys.exit(f"lrcourse: {sys.argv[1]}/ has torch {have}, older than the course needs "
+             f"(torch>={floor}, see the README's 'Which torch'); installing lrcourse would make "
+             f"pip replace it with the newest torch it finds. Choose torch {floor} or newer "
+             f'(LRCOURSE_TORCH="torch=={floor}.0"), or remove {sys.argv[1]}/ and start again.')
+EOF
+
 extras=""; [ "$what" = test ] && extras="[test]"
 # ---- site (./course site): the website's pinned tools, the [site] extra ----
 [ "$what" = site ] && extras="[site]"

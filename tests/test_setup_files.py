@@ -4,6 +4,8 @@ scripts/setup_env.sh (the torch ./course pins) and environment.yml (conda, Binde
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,29 @@ def test_the_default_torch_is_within_the_floor():
     low = tuple(int(x) for x in re.search(r">=([0-9.]+)", floor).group(1).split("."))
     pinned = tuple(int(x) for x in _default_torch().split("==")[1].split("."))
     assert pinned[:len(low)] >= low
+
+
+def _fake_venv(path: Path, torch_version: str) -> Path:
+    """A virtualenv without pip whose only package is the metadata of a torch release."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    purelib = subprocess.run([str(path / "bin" / "python"), "-c",
+                              "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    info = Path(purelib) / f"torch-{torch_version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: torch\nVersion: {torch_version}\n")
+    return path
+
+
+@pytest.mark.parametrize("version", ["2.3.1", "2.8.0+cpu"])
+def test_setup_refuses_a_torch_below_the_floor_instead_of_fetching_another(tmp_path, version):
+    # pip would otherwise replace it with the newest torch it finds: a CUDA build on Linux
+    venv = _fake_venv(tmp_path / "venv", version)
+    before = sorted(p.name for p in venv.rglob("*"))
+    done = subprocess.run(["bash", str(REPO / "scripts" / "setup_env.sh"), "lab"],
+                          env={"PATH": "/usr/bin:/bin", "LRCOURSE_VENV": str(venv)},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"has torch {version}, older than the course needs (torch>=2.9" in done.stderr
+    assert 'LRCOURSE_TORCH="torch==2.9.0"' in done.stderr
+    assert sorted(p.name for p in venv.rglob("*")) == before  # nothing was installed
