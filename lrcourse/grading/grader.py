@@ -56,7 +56,8 @@ DEFAULT_MEMORY_MB = 1024
 SETUP_TIMEOUT = 120.0
 """Seconds a set-up cell that runs before any learner code may take (instructor code)."""
 WORKER_MEMORY_MB = 4096
-"""Address space of a grading worker (it parses submissions and draws plots)."""
+"""Address space a grading worker may add to what it maps once torch is imported (it parses
+submissions, judges replies with torch and draws plots)."""
 CALIBRATION_MEMORY_MB = 8192
 TMP_MB = 64
 
@@ -282,8 +283,8 @@ class Worker:
 
     def __init__(self) -> None:
         self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
-        argv = ["prlimit", f"--as={WORKER_MEMORY_MB * 2**20}:unlimited", "--core=0", "--",
-                sys.executable, "-m", "lrcourse.grading.worker"]
+        argv = ["prlimit", "--core=0", "--", sys.executable, "-m", "lrcourse.grading.worker",
+                "--memory-mb", str(WORKER_MEMORY_MB)]
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._stderr, text=True, encoding="utf-8",
                                      start_new_session=True)

@@ -1,12 +1,13 @@
 """A grading worker: grades the notebooks it is sent, one at a time, one JSON line each way.
 
-    python -m lrcourse.grading.worker     (started by lrcourse.grading.grader, not by hand)
+    python -m lrcourse.grading.worker --memory-mb MB   (started by lrcourse.grading.grader)
 
 The first line on stdin sets the run up (sources, expected values, limits, the sandbox);
 every further line is a job: one learner's candidate files for one source notebook, with the
 uid its sandbox runs as.  Each reply is one line echoing the job's nonce.  The worker reads
-and parses submissions (under its own address-space limit, so a JSON bomb costs at most this
-process), builds the plan, runs it in sandboxes and judges the replies.  Learner code never
+and parses submissions (under its own address-space limit, set once torch and the checks are
+imported: what they map plus ``--memory-mb``, so a JSON bomb costs at most this process, and a
+CUDA build of torch, which maps gigabytes, still imports), builds the plan, runs it in sandboxes and judges the replies.  Learner code never
 runs here, and the sandboxes it starts never see this process's pipes (they get pipes of
 their own and nothing else).  SIGTERM becomes a normal exit, which closes the sandboxes.
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import resource
 import signal
 import sys
 import traceback
@@ -128,8 +131,24 @@ def _private_stdio():
     return out
 
 
+def cap_address_space(extra_mb: int) -> int:
+    """Import what judging needs, then cap this process's address space at what it maps now
+    plus ``extra_mb``; return the cap in bytes."""
+    import torch  # noqa: F401 - mapped before the cap (a CUDA build maps gigabytes)
+
+    import lrcourse.checks  # noqa: F401 - the judges, some of which run torch schedulers
+
+    status = Path("/proc/self/status").read_text(encoding="utf-8")
+    mapped = int(re.search(r"^VmSize:\s+(\d+) kB", status, re.M).group(1)) * 1024
+    cap = mapped + extra_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    return cap
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if sys.argv[1:2] == ["--memory-mb"]:
+        cap_address_space(int(sys.argv[2]))
     out = _private_stdio()
     ctx = None
     for line in sys.stdin:
