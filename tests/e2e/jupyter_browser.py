@@ -319,8 +319,11 @@ class JupyterLab:
         return "\n".join(self.log_text().splitlines()[-lines:]) or "(no log)"
 
     def not_found(self) -> list[str]:
-        """The lines of the server's log that report a 404 (a page or file it does not have)."""
-        return [line for line in self.log_text().splitlines() if re.search(r"\b404\b", line)]
+        """The lines of the server's log that report a 404 (a page or file it does not have):
+        ``[W <time> ServerApp] 404 GET /path (ip) 1.23ms``, the status right after the prefix
+        (a bare "404" also appears in timestamps such as ``20:50:14.404``)."""
+        return [line for line in self.log_text().splitlines()
+                if re.search(r"\] 404 [A-Z]+ /", line)]
 
     def listing(self, path: str) -> list[str]:
         """The names in folder ``path`` of the server's root (its contents API)."""
