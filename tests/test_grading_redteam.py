@@ -508,9 +508,17 @@ def test_a_grader_that_is_not_root(tmp_path):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work),
                "MPLCONFIGDIR": str(work / ".mpl"), "LANG": "C.UTF-8", "UID_": str(uid),
                "HIDDEN": " ".join(hidden), "TOPS": " ".join(tops)}
+        # without --shared-uid it refuses: learner code would run under the grader's uid
+        refused = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                                  NON_ROOT, "sh", "sh", "-c", grade], env=env, cwd=str(work),
+                                 capture_output=True, text=True, timeout=600, check=False)
+        assert refused.returncode == 2, refused.stderr[-3000:]
+        assert "pass --shared-uid to accept" in refused.stderr
+        assert not (out / "scores.csv").exists()
         done = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                               NON_ROOT, "sh", "sh", "-c", grade], env=env, cwd=str(work),
-                              capture_output=True, text=True, timeout=600, check=False)
+                               NON_ROOT, "sh", "sh", "-c", grade + " --shared-uid"], env=env,
+                              cwd=str(work), capture_output=True, text=True, timeout=600,
+                              check=False)
         left = processes_of_uids(uid, uid)
         assert done.returncode == 0, done.stderr[-3000:]
         assert "namespaces only" in done.stderr

@@ -2,7 +2,7 @@
 
     lrcourse grade SUBMISSIONS... --out DIR [--jobs N] [--timeout S] [--memory-mb MB]
                    [--source PATH] [--secret-file PATH] [--library-calls flag|zero]
-                   [--no-sandbox]
+                   [--shared-uid] [--no-sandbox]
     lrcourse grade --collect DIR... --out DIR     (merge the outputs of several runs)
 
 Each SUBMISSION is a notebook (the learner is its file name without ``.ipynb``) or a folder of
@@ -60,6 +60,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--collect", nargs="+", type=Path, default=None, metavar="DIR",
                         help="grade nothing: merge the output folders of other runs (one per "
                              "machine or container) into --out")
+    parser.add_argument("--shared-uid", action="store_true",
+                        help="as a user who is not root: accept sandboxes that run under your "
+                             "user id, kept apart by namespaces only (as root each sandbox gets "
+                             "a user id of its own)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run learner code without bubblewrap (trusted submissions only; "
                              "every feedback page then says so)")
@@ -117,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         run = grade_all(args.submissions, source, secret=secret, jobs=args.jobs,
                         timeout=args.timeout, memory_mb=args.memory_mb or None,
                         library_calls=args.library_calls, no_sandbox=args.no_sandbox,
+                        shared_uid=args.shared_uid,
                         on_status=status, on_done=done, on_total=total)
     except SourceError as exc:
         return _fail(f"cannot use source {source}: {exc}")

@@ -4,7 +4,8 @@
 
 1. read the source notebooks (their test cells become check calls; an instructor error stops
    here, before any learner is graded);
-2. detect the sandbox (refusing to go on without one unless ``no_sandbox``);
+2. detect the sandbox (refusing to go on without one unless ``no_sandbox``, and, as a user who
+   is not root, unless ``shared_uid``: only root can give each sandbox a user id of its own);
 3. draw every check call's cases (hidden ones from the secret) and compute torch's expected
    values for them, once, in this process;
 4. **calibrate**: grade each source notebook's own answers in a sandbox with generous limits,
@@ -44,7 +45,7 @@ from .assemble import assemble
 from .limits import Limits
 from .notebooks import refused
 from .results import LearnerResult, NotebookResult, TestResult
-from .sandbox import Environment
+from .sandbox import Environment, SandboxUnavailable
 from .secret import hidden_seed
 from .session import Expected, NotebookGrader
 from .source import SourceNotebook, find_sources
@@ -58,6 +59,12 @@ SETUP_TIMEOUT = 120.0
 WORKER_MEMORY_MB = 4096
 """Address space a grading worker may add to what it maps once torch is imported (it parses
 submissions, judges replies with torch and draws plots)."""
+SHARED_UID_REFUSED = (
+    "learner code runs under a user id of its own, never yours, and only root can give it one: "
+    "grade as root (sudo, or in a container: docs/grading.md), or pass --shared-uid to accept "
+    "sandboxes that run under your user id, kept apart from you and from each other by "
+    "namespaces only (no view of your files, processes or network; every feedback page says so)")
+"""Why ``grade_all`` refuses to start as a user who is not root without ``shared_uid``."""
 CALIBRATION_MEMORY_MB = 8192
 TMP_MB = 64
 
@@ -389,7 +396,7 @@ def _not_run(source: SourceNotebook, reason: str, status: str = "not run") -> No
 def grade_all(submissions: Iterable[Path | str], source: Path | str, *, secret: bytes,
               jobs: int = 1, timeout: float = DEFAULT_TIMEOUT,
               memory_mb: int | None = DEFAULT_MEMORY_MB, library_calls: str = "flag",
-              no_sandbox: bool = False, on_status: Callable[[str], None] | None = None,
+              no_sandbox: bool = False, shared_uid: bool = False, on_status: Callable[[str], None] | None = None,
               on_done: Callable[[str, NotebookResult], None] | None = None,
               on_total: Callable[[int], None] | None = None) -> GradingRun:
     """Grade every submission (see the module doc); results sorted by learner name.
@@ -402,6 +409,9 @@ def grade_all(submissions: Iterable[Path | str], source: Path | str, *, secret: 
     source = Path(source).resolve()
     sources = find_sources(source)
     env = Environment.detect(no_sandbox=no_sandbox)
+    if env.mode == "bwrap" and not env.as_root and not shared_uid:
+        env.close()
+        raise SandboxUnavailable(SHARED_UID_REFUSED)
     if env.cgroups is not None:
         env.cgroups.start()
     uid_base = Environment.scratch_uid()
