@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch.optim.lr_scheduler import LRScheduler, OneCycleLR
 
+import check_helpers
+from check_helpers import flat
 from lrcourse import checks
 from lrcourse.checks import CheckFailed
 from lrcourse.checks import _core
@@ -23,17 +25,8 @@ from lrcourse.checks import _core
 HIDDEN_SEED = 12345
 
 
-def flat(message: str) -> str:
-    """A message with its wrapped sentences joined back (one space between words)."""
-    return " ".join(message.split())
-
-
 def rejected(check, fn) -> CheckFailed:
-    with pytest.raises(CheckFailed) as info:
-        check(fn)
-    with pytest.raises(CheckFailed):
-        check(fn, hidden=True, seed=HIDDEN_SEED)
-    return info.value
+    return check_helpers.rejected(check, fn, HIDDEN_SEED)
 
 
 def accepted(check, fn, capsys) -> None:

@@ -19,6 +19,8 @@ import pytest
 import torch
 from torch.optim.lr_scheduler import ConstantLR, LambdaLR, LinearLR
 
+import check_helpers
+from check_helpers import flat
 from lrcourse import checks
 from lrcourse.checks import CheckFailed, get_check
 from lrcourse.reference import missing_library, transformers_curve
@@ -26,17 +28,8 @@ from lrcourse.reference import missing_library, transformers_curve
 HIDDEN_SEED = 4242
 
 
-def flat(message: str) -> str:
-    """A message with its wrapped sentences joined back (one space between words)."""
-    return " ".join(message.split())
-
-
 def rejected(check, fn) -> str:
-    with pytest.raises(CheckFailed) as info:
-        check(fn)
-    with pytest.raises(CheckFailed):
-        check(fn, hidden=True, seed=HIDDEN_SEED)
-    return str(info.value)
+    return str(check_helpers.rejected(check, fn, HIDDEN_SEED))
 
 
 def accepted(check, fn, capsys) -> None:

@@ -15,11 +15,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agreement import close
 from lrcourse import reference
 from lrcourse.schedules import LIBRARY_SCHEDULERS, SCHEDULES, TORCH_SCHEDULERS, lr_curve
 from lrcourse.schedules import huggingface as hf
 
-RTOL = 1e-9
 NAMES = list(hf.TRANSFORMERS_NAMES)
 MISSING = reference.missing_library("transformers")
 needs_transformers = pytest.mark.skipif(MISSING is not None, reason=str(MISSING))
@@ -49,14 +49,6 @@ def ours(name, steps, lrs, kw):
     """The closed form, one column per group (the polynomial one is told the default lr)."""
     extra = {"lr_init": lrs[0]} if name == "get_polynomial_decay_schedule_with_warmup" else {}
     return np.stack([lr_curve(name, steps, g, **kw, **extra) for g in lrs], axis=1)
-
-
-def close(got, truth):
-    atol = 1e-14 * float(np.max(np.abs(truth), initial=0.0))
-    bad = ~np.isclose(got, truth, rtol=RTOL, atol=atol)
-    if bad.any():
-        k = tuple(np.argwhere(bad)[0])
-        pytest.fail(f"first difference at {k}: ours {got[k]!r} vs truth {truth[k]!r}")
 
 
 # --- registration ------------------------------------------------------------------------------

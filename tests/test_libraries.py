@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.optim.lr_scheduler import LambdaLR
 
+from agreement import close
 from lrcourse import reference
 from lrcourse.lessons import libraries
 from lrcourse.schedules import huggingface as hf
@@ -24,10 +25,6 @@ from lrcourse.schedules import lr_curve
 
 LESSON_16 = (Path(__file__).resolve().parents[1] / "notebooks"
              / "16_schedules_in_other_libraries.ipynb")
-
-
-def close(got, truth):
-    np.testing.assert_allclose(got, truth, rtol=1e-9, atol=1e-14 * np.abs(truth).max())
 
 
 @settings(max_examples=30, deadline=None)

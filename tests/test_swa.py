@@ -13,22 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.optim.swa_utils import SWALR
 
+from agreement import close
 from lrcourse import reference
 from lrcourse.schedules import (
     LIBRARY_SCHEDULERS, SCHEDULES, TORCH_SCHEDULERS, lr_curve, schedule, swa,
 )
 from strategies import SINGLE
-
-RTOL = 1e-9
-
-
-def close(ours, truth):
-    atol = 1e-14 * float(np.max(np.abs(truth), initial=0.0))
-    bad = ~np.isclose(ours, truth, rtol=RTOL, atol=atol)
-    if bad.any():
-        k = np.argwhere(bad)[0]
-        pytest.fail(f"first difference at {tuple(k)}: ours {ours[tuple(k)]!r} vs torch "
-                    f"{truth[tuple(k)]!r}")
 
 
 # --- registration and names ------------------------------------------------------------------

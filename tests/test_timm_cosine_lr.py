@@ -17,25 +17,17 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from agreement import close
 from lrcourse import reference
 from lrcourse.schedules import LIBRARY_SCHEDULERS, SCHEDULES, lr_curve
 from lrcourse.schedules import timm_cosine_lr as tc
 
-RTOL = 1e-9
 MISSING = reference.missing_library("timm")
 needs_timm = pytest.mark.skipif(MISSING is not None, reason=str(MISSING))
 
 
 def stepped(build, steps, lrs=(1.0,)):
     return reference.scheduler_curve(build, steps, lrs)
-
-
-def close(got, truth):
-    atol = 1e-14 * float(np.max(np.abs(truth), initial=0.0))
-    bad = ~np.isclose(got, truth, rtol=RTOL, atol=atol)
-    if bad.any():
-        k = tuple(np.argwhere(bad)[0])
-        pytest.fail(f"first difference at {k}: ours {got[k]!r} vs truth {truth[k]!r}")
 
 
 def curve(steps, lr, **kw):
