@@ -468,8 +468,11 @@ def test_a_grader_that_is_not_root(tmp_path):
 
     uid = 1_900_000_000 + secrets.randbelow(10_000_000)
     package = str(Path(lrcourse.__file__).resolve().parent)
+    # what the grader reads: Python, the venv, the package and the source notebooks (not the
+    # whole checkout: when the checkout's own folder is the one others cannot reach, as in a
+    # clone made in `mktemp -d`, binding it back would bring its mode back with it)
     needed = [os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), package,
-              str(REPO)]
+              str(SOURCE.resolve())]
     hidden, tops = _unreachable(sorted(set(needed), key=len))
     work = Path(tempfile.mkdtemp(prefix="lrcourse-nonroot-"))
     try:
